@@ -1,0 +1,227 @@
+// The `fgcam` argument parser: node:util parseArgs plus our validation. Flag names follow
+// the extension's settings (fgcam.modelPath ~ --model, fgcam.base ~ --base, fgcam.denoise
+// ~ --denoise, fgcam.preprocess ~ --preprocess, fgcam.labelsPath ~ --labels,
+// fgcam.colormap ~ --colormap, fgcam.backend ~ --backend).
+import { parseArgs } from 'node:util';
+import type { BackendPreference } from '../engine/backend';
+import type { BaseMethod, Preprocess } from '../engine/types';
+import { COLORMAPS, type ColormapName } from '../engine/image/colormap';
+import { parsePreprocess, PRESET_NAMES } from '../engine/image/preprocess';
+
+export const MAIN_USAGE = `Usage: fgcam <command> [options]
+
+Commands:
+  explain <image|folder>... --model <model.json>   write FG-CAM heatmaps for images
+  layers --model <model.json>                      list the model's layers and shapes
+  demo [--out <dir>]                               explain the bundled samples with the bundled model
+
+Options:
+  -h, --help       show help (also: fgcam <command> --help)
+  -V, --version    print the version
+
+Exit codes: 0 all good, 1 some file failed, 2 usage error.`;
+
+export const EXPLAIN_USAGE = `Usage: fgcam explain <image|folder>... --model <model.json> [options]
+
+Writes <stem>.fgcam-<base>[-denoised].<layer>.png (the heatmap at the image's size) for every
+image and layer, next to the image or in --out. Folders: their PNG/JPEG/BMP images (not recursive).
+
+  --model <file>        TF.js layers model.json (required)
+  --layer <name>        layer to explain, repeatable; the model's layer names or "input" (default: input)
+  --base <m>            gradcam | scorecam (default: gradcam)
+  --denoise             SVD-denoise the base CAM components
+  --class <n>           target class index (default: the top-1 prediction)
+  --cam-layer <name>    layer the base CAM is computed at (default: detected)
+  --preprocess <p>      ${PRESET_NAMES.join(' | ')} (default: the model's, else imagenet)
+  --mean a,b,c          per-channel mean on the 0..1 scale (overrides the preset)
+  --std a,b,c           per-channel std on the 0..1 scale (overrides the preset)
+  --labels <file>       class names: JSON array or one per line
+  --out <dir>           output folder (created if missing; default: next to each image)
+  --raw                 also write the layer's raw map as <name>.npy (float32 [h, w])
+  --overlay             also write the image blended with the heatmap (<name>.overlay.png)
+  --colormap <name>     ${COLORMAPS.join(' | ')} (default: jet)
+  --opacity <a>         overlay heatmap opacity, 0..1 (default: 0.5)
+  --force               overwrite existing output files
+  --json                print one JSON document with all results to stdout
+  --backend <b>         auto | wasm | cpu | node (default: auto)
+  -h, --help            show this help`;
+
+export const LAYERS_USAGE = `Usage: fgcam layers --model <model.json> [--json] [--backend auto|wasm|cpu|node]
+
+Lists the model's layers in order with output shapes; "*" marks layers you can pass to --layer.`;
+
+export const DEMO_USAGE = `Usage: fgcam demo [--out <dir>] [--force] [--backend auto|wasm|cpu|node]
+
+Copies the bundled sample images to <dir> (default ./fgcam-demo-output) and explains them with
+the bundled fashion-vgg model at the input and at every max-pooling layer.`;
+
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string = MAIN_USAGE,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface ExplainArgs {
+  inputs: string[];
+  model: string;
+  layers: string[];
+  base: BaseMethod;
+  denoise: boolean;
+  classIndex?: number;
+  camLayer?: string;
+  /** Undefined when the user gave none: the model's default applies. */
+  preprocess?: Preprocess;
+  labels?: string;
+  out?: string;
+  raw: boolean;
+  overlay: boolean;
+  colormap: ColormapName;
+  opacity: number;
+  force: boolean;
+  json: boolean;
+  backend: BackendPreference;
+}
+
+export type Command =
+  | { cmd: 'help'; text: string }
+  | { cmd: 'version' }
+  | { cmd: 'explain'; args: ExplainArgs }
+  | { cmd: 'layers'; model: string; json: boolean; backend: BackendPreference }
+  | { cmd: 'demo'; out?: string; force: boolean; json: boolean; backend: BackendPreference };
+
+const BACKENDS: BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
+
+function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[], usage: string): T {
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got "${v}")`, usage);
+  return v as T;
+}
+
+type Spec = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+
+type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+
+function parse(argv: string[], options: Spec, usage: string): Parsed {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
+  } catch (e) {
+    throw new UsageError((e as Error).message, usage);
+  }
+}
+
+function parseExplain(argv: string[]): Command {
+  const u = EXPLAIN_USAGE;
+  const { values: v, positionals } = parse(
+    argv,
+    {
+      model: { type: 'string' },
+      layer: { type: 'string', multiple: true },
+      base: { type: 'string' },
+      denoise: { type: 'boolean' },
+      class: { type: 'string' },
+      'cam-layer': { type: 'string' },
+      preprocess: { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      labels: { type: 'string' },
+      out: { type: 'string' },
+      raw: { type: 'boolean' },
+      overlay: { type: 'boolean' },
+      colormap: { type: 'string' },
+      opacity: { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+      backend: { type: 'string' },
+    },
+    u,
+  );
+  if (v.help) return { cmd: 'help', text: u };
+  const str = (k: string) => v[k] as string | undefined;
+  if (positionals.length === 0) throw new UsageError('no image or folder given', u);
+  const model = str('model');
+  if (!model) throw new UsageError('--model <model.json> is required', u);
+  let classIndex: number | undefined;
+  if (str('class') !== undefined) {
+    const s = str('class')!;
+    if (!/^\d+$/.test(s)) throw new UsageError(`--class must be a non-negative integer (got "${s}")`, u);
+    classIndex = Number(s);
+  }
+  let opacity = 0.5;
+  if (str('opacity') !== undefined) {
+    opacity = Number(str('opacity'));
+    if (!(opacity >= 0 && opacity <= 1)) throw new UsageError(`--opacity must be a number in 0..1 (got "${str('opacity')}")`, u);
+  }
+  let preprocess: Preprocess | undefined;
+  if (str('preprocess') !== undefined || str('mean') !== undefined || str('std') !== undefined) {
+    try {
+      preprocess = parsePreprocess(str('preprocess'), str('mean'), str('std'));
+    } catch (e) {
+      throw new UsageError((e as Error).message, u);
+    }
+  }
+  const layers = (v.layer as string[] | undefined) ?? ['input'];
+  if (layers.some((l) => l.trim() === '')) throw new UsageError('--layer needs a layer name', u);
+  return {
+    cmd: 'explain',
+    args: {
+      inputs: positionals,
+      model,
+      layers: [...new Set(layers)],
+      base: oneOf('--base', str('base') ?? 'gradcam', ['gradcam', 'scorecam'] as const, u),
+      denoise: Boolean(v.denoise),
+      classIndex,
+      camLayer: str('cam-layer'),
+      preprocess,
+      labels: str('labels'),
+      out: str('out'),
+      raw: Boolean(v.raw),
+      overlay: Boolean(v.overlay),
+      colormap: oneOf('--colormap', str('colormap') ?? 'jet', COLORMAPS, u),
+      opacity,
+      force: Boolean(v.force),
+      json: Boolean(v.json),
+      backend: oneOf('--backend', str('backend') ?? 'auto', BACKENDS, u),
+    },
+  };
+}
+
+/** argv without node and script. Throws UsageError. */
+export function parseCommand(argv: string[]): Command {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined) throw new UsageError('no command given');
+  if (cmd === '-h' || cmd === '--help' || cmd === 'help') {
+    const sub = rest[0];
+    const text = sub === 'explain' ? EXPLAIN_USAGE : sub === 'layers' ? LAYERS_USAGE : sub === 'demo' ? DEMO_USAGE : MAIN_USAGE;
+    return { cmd: 'help', text };
+  }
+  if (cmd === '-V' || cmd === '--version' || cmd === '-v') return { cmd: 'version' };
+  if (cmd === 'explain') return parseExplain(rest);
+  if (cmd === 'layers') {
+    const { values: v, positionals } = parse(rest, { model: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } }, LAYERS_USAGE);
+    if (v.help) return { cmd: 'help', text: LAYERS_USAGE };
+    const model = (v.model as string | undefined) ?? (positionals.length === 1 ? positionals[0] : undefined);
+    if (!model) throw new UsageError('--model <model.json> is required', LAYERS_USAGE);
+    if (positionals.length > 1 || (v.model && positionals.length)) throw new UsageError(`unexpected argument "${positionals[positionals.length - 1]}"`, LAYERS_USAGE);
+    return { cmd: 'layers', model, json: Boolean(v.json), backend: oneOf('--backend', (v.backend as string) ?? 'auto', BACKENDS, LAYERS_USAGE) };
+  }
+  if (cmd === 'demo') {
+    const { values: v, positionals } = parse(
+      rest,
+      { out: { type: 'string' }, force: { type: 'boolean' }, json: { type: 'boolean' }, backend: { type: 'string' } },
+      DEMO_USAGE,
+    );
+    if (v.help) return { cmd: 'help', text: DEMO_USAGE };
+    if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`, DEMO_USAGE);
+    return {
+      cmd: 'demo',
+      out: v.out as string | undefined,
+      force: Boolean(v.force),
+      json: Boolean(v.json),
+      backend: oneOf('--backend', (v.backend as string) ?? 'auto', BACKENDS, DEMO_USAGE),
+    };
+  }
+  throw new UsageError(cmd.startsWith('-') ? `unknown option "${cmd}" (options go after the command)` : `unknown command "${cmd}"`);
+}

@@ -1,0 +1,64 @@
+// `fgcam demo`: the bundled fashion-vgg model on the bundled samples, explained at the
+// input and at every max-pooling layer, heatmap + overlay next to copies of the samples.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { packageRoot } from './root';
+import { runExplain } from './run';
+import type { BackendPreference } from '../engine/backend';
+
+/** Marks a folder as the demo's own, so a re-run may replace what an earlier run wrote. */
+const MARKER = '.fgcam-demo';
+
+export async function runDemo(opts: { out?: string; force: boolean; json: boolean; backend: BackendPreference }): Promise<number> {
+  const root = packageRoot();
+  const model = path.join(root, 'models', 'fashion-vgg', 'model.json');
+  const labels = path.join(root, 'models', 'fashion-vgg', 'labels.json');
+  const samplesDir = path.join(root, 'samples');
+  if (!fs.existsSync(model)) {
+    process.stderr.write(`fgcam demo: the bundled model is missing (${model}); reinstall the package.\n`);
+    return 1;
+  }
+  const samples = fs.existsSync(samplesDir) ? fs.readdirSync(samplesDir).filter((f) => f.toLowerCase().endsWith('.png')).sort() : [];
+  if (samples.length === 0) {
+    process.stderr.write(`fgcam demo: no sample images in ${samplesDir}; reinstall the package.\n`);
+    return 1;
+  }
+  const out = path.resolve(opts.out ?? 'fgcam-demo-output');
+  const ours = fs.existsSync(path.join(out, MARKER));
+  if (!ours && fs.existsSync(out) && fs.readdirSync(out).length > 0 && !opts.force) {
+    process.stderr.write(`fgcam demo: ${out} exists and is not empty; pass --out <new folder> or --force.\n`);
+    return 1;
+  }
+  fs.mkdirSync(out, { recursive: true });
+  fs.writeFileSync(path.join(out, MARKER), 'Written by `fgcam demo`; a re-run replaces the files in this folder.\n');
+  const copies = samples.map((f) => {
+    const dest = path.join(out, f);
+    fs.copyFileSync(path.join(samplesDir, f), dest);
+    return dest;
+  });
+  (opts.json ? process.stderr : process.stdout).write(`fgcam demo: ${copies.length} samples copied to ${out}\n`);
+  const code = await runExplain(
+    {
+      inputs: copies,
+      model,
+      layers: [],
+      base: 'gradcam',
+      denoise: false,
+      preprocess: { preset: 'unit' },
+      labels: fs.existsSync(labels) ? labels : undefined,
+      raw: false,
+      overlay: true,
+      colormap: 'jet',
+      opacity: 0.5,
+      force: true, // our own folder (marker checked above)
+      json: opts.json,
+      backend: opts.backend,
+    },
+    {
+      printTop: 3,
+      pickLayers: (layers) => ['input', ...layers.filter((l) => l.className === 'MaxPooling2D').map((l) => l.name)],
+    },
+  );
+  (opts.json ? process.stderr : process.stdout).write(`fgcam demo: outputs are in ${out}\n`);
+  return code;
+}

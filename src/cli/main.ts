@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// `fgcam` entry point: parse, dispatch, map errors to exit codes (1 failures, 2 usage).
+import { MAIN_USAGE, parseCommand, UsageError, type Command } from './args';
+import { packageVersion } from './root';
+
+async function runLayers(c: Extract<Command, { cmd: 'layers' }>): Promise<number> {
+  // Loaded lazily so --help and usage errors never pay for tfjs start-up.
+  const { initBackend } = await import('../engine/backend');
+  const { listLayers, loadModel } = await import('../engine/explain');
+  const backend = await initBackend(c.backend);
+  for (const w of backend.warnings) process.stderr.write(`fgcam: warning: ${w}\n`);
+  let layers;
+  try {
+    layers = listLayers(await loadModel(c.model));
+  } catch (e) {
+    process.stderr.write(`fgcam: error: cannot load the model ${c.model}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (c.json) {
+    process.stdout.write(JSON.stringify({ backend: backend.name, model: c.model, layers }, null, 2) + '\n');
+    return 0;
+  }
+  const w = Math.max(...layers.map((l) => l.name.length), 4);
+  const cw = Math.max(...layers.map((l) => l.className.length), 5);
+  process.stdout.write(`backend ${backend.name}; model ${c.model}; "*" = explainable with --layer\n`);
+  for (const l of layers) {
+    process.stdout.write(`${l.spatial ? '*' : ' '} ${l.name.padEnd(w)}  ${l.className.padEnd(cw)}  [${l.shape.join(', ')}]\n`);
+  }
+  return 0;
+}
+
+const c0 = (argv: string[]) => argv[0] ?? '';
+
+async function run(argv: string[]): Promise<number> {
+  let c: Command;
+  try {
+    c = parseCommand(argv);
+    switch (c.cmd) {
+      case 'help':
+        process.stdout.write(c.text + '\n');
+        return 0;
+      case 'version':
+        process.stdout.write(`fgcam ${packageVersion()}\n`);
+        return 0;
+      case 'layers':
+        return await runLayers(c);
+      case 'explain':
+        return await (await import('./run')).runExplain(c.args);
+      case 'demo':
+        return await (await import('./demo')).runDemo(c);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      // Short usage on errors: the command's synopsis and where the full help is.
+      const short = e.usage === MAIN_USAGE ? e.usage : `${e.usage.split('\n')[0]}\nRun "fgcam ${c0(argv)} --help" for all options.`;
+      process.stderr.write(`fgcam: ${e.message}\n\n${short}\n`);
+      return 2;
+    }
+    process.stderr.write(`fgcam: error: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  run(process.argv.slice(2)).then(
+    (code) => {
+      // Let stdout drain (pipes) before exiting with the code.
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`fgcam: error: ${e}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
+
+export { run };

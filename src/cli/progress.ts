@@ -1,0 +1,47 @@
+// Progress on stderr: a redrawn bar when stderr is a terminal, plain lines otherwise
+// (logs, CI, pipes). log() prints a line without tearing the bar.
+export class Progress {
+  private done = 0;
+  private current = '';
+  private readonly tty: boolean;
+
+  constructor(
+    private readonly total: number,
+    private readonly enabled: boolean,
+    private readonly out: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.tty = Boolean(out.isTTY);
+  }
+
+  start(item: string): void {
+    this.current = item;
+    if (!this.enabled) return;
+    if (this.tty) this.draw();
+    else this.out.write(`[${this.done + 1}/${this.total}] ${item}\n`);
+  }
+
+  tick(): void {
+    this.done++;
+    if (this.enabled && this.tty) this.draw();
+  }
+
+  /** Writes a line to `stream` (stdout by default), keeping the bar at the bottom. */
+  log(line: string, stream: NodeJS.WriteStream = process.stdout): void {
+    if (this.enabled && this.tty) this.out.write('\r\x1b[K');
+    stream.write(line + '\n');
+    if (this.enabled && this.tty && this.done < this.total) this.draw();
+  }
+
+  end(): void {
+    if (this.enabled && this.tty) this.out.write('\r\x1b[K');
+  }
+
+  private draw(): void {
+    const width = 24;
+    const filled = Math.round((this.done / Math.max(this.total, 1)) * width);
+    const cols = this.out.columns ?? 80;
+    const head = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} `;
+    const name = this.current.length > cols - head.length - 1 ? '…' + this.current.slice(-(cols - head.length - 2)) : this.current;
+    this.out.write('\r\x1b[K' + head + name);
+  }
+}

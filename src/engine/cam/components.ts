@@ -1,0 +1,83 @@
+// Base CAM components at a layer: E = weight_k · A_k, channels not summed.
+// Each method only says how it weights channels (pytorch-grad-cam's shape).
+import * as tf from '@tensorflow/tfjs-core';
+import type { Graph } from '../model/graph';
+import { runForward } from '../model/forward';
+import type { BaseMethod } from '../types';
+
+/** Names of the nodes computed from `layer` (itself included). */
+export function descendants(g: Graph, layer: string): Set<string> {
+  const out = new Set<string>([layer]);
+  for (const n of g.nodes) if (n.inputs.some((i) => out.has(i))) out.add(n.name);
+  return out;
+}
+
+/** ∂y_c/∂A at `layer`, other tensors held at their recorded values. */
+export function gradientAt(g: Graph, acts: Map<string, tf.Tensor>, x: tf.Tensor, layer: string, c: number): tf.Tensor {
+  const down = descendants(g, layer);
+  const fixed = new Map([...acts].filter(([name]) => !down.has(name)));
+  const f = (a: tf.Tensor) => {
+    const over = new Map(fixed).set(layer, a);
+    return tf.sum(tf.slice(runForward(g, x, true, over).logits, [0, c], [1, 1]));
+  };
+  return tf.grad(f)(acts.get(layer)!);
+}
+
+export interface ComponentContext {
+  g: Graph;
+  acts: Map<string, tf.Tensor>;
+  x: tf.Tensor;
+  c: number;
+  scoreBatch: number;
+}
+
+/** Grad-CAM: α_k = spatial mean of ∂y_c/∂A_k (the logit, not the softmax). */
+function gradcamWeights(ctx: ComponentContext, layer: string): tf.Tensor {
+  return tf.tidy(() => tf.mean(gradientAt(ctx.g, ctx.acts, ctx.x, layer, ctx.c), [1, 2], true));
+}
+
+/** Score-CAM: s_k = softmax(f(x ⊙ M_k))_c with M_k the upsampled, min-max normalised A_k. */
+function scorecamWeights(ctx: ComponentContext, layer: string): tf.Tensor {
+  const a = ctx.acts.get(layer)! as tf.Tensor4D;
+  const [, H, W] = ctx.x.shape;
+  const k = a.shape[3];
+  const masks = tf.tidy(() => {
+    const up = tf.image.resizeBilinear(a, [H!, W!], false, true);
+    const lo = tf.min(up, [1, 2], true);
+    const hi = tf.max(up, [1, 2], true);
+    // A constant map would divide by zero: weight 0 (ours), via an all-zero mask flag below.
+    const m = tf.divNoNan(tf.sub(up, lo), tf.sub(hi, lo));
+    return tf.transpose(m, [3, 1, 2, 0]) as tf.Tensor4D; // [K, H, W, 1]
+  });
+  const constant = tf.tidy(() => tf.equal(tf.max(ctx.acts.get(layer)!, [1, 2]), tf.min(ctx.acts.get(layer)!, [1, 2])).dataSync());
+  const scores = new Float32Array(k);
+  try {
+    for (let start = 0; start < k; start += ctx.scoreBatch) {
+      const n = Math.min(ctx.scoreBatch, k - start);
+      const s = tf.tidy(() => {
+        const batch = tf.mul(tf.slice(masks, [start, 0, 0, 0], [n, -1, -1, -1]), ctx.x);
+        const logits = runForward(ctx.g, batch, false).logits;
+        return tf.slice(tf.softmax(logits), [0, ctx.c], [n, 1]);
+      });
+      scores.set(s.dataSync(), start);
+      s.dispose();
+    }
+  } finally {
+    masks.dispose();
+  }
+  for (let i = 0; i < k; i++) if (constant[i]) scores[i] = 0;
+  return tf.tensor4d(scores, [1, 1, 1, k]);
+}
+
+const WEIGHTS: Record<BaseMethod, (ctx: ComponentContext, layer: string) => tf.Tensor> = {
+  gradcam: gradcamWeights,
+  scorecam: scorecamWeights,
+};
+
+/** Components E at `layer`: [1, h, w, K]. */
+export function components(base: BaseMethod, ctx: ComponentContext, layer: string): tf.Tensor4D {
+  const w = WEIGHTS[base](ctx, layer);
+  const e = tf.mul(ctx.acts.get(layer)!, w) as tf.Tensor4D;
+  w.dispose();
+  return e;
+}

@@ -1,0 +1,126 @@
+// The engine's one public entry. CLI and extension call only what this file exports.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Graph } from './model/graph';
+import { disposeGraph, nodeByName } from './model/graph';
+import { isConv, releaseKernels } from './fgcam/linear';
+import { disposeForward, inferShapes, runForward } from './model/forward';
+import { loadGraph, LoadOptions } from './model/load';
+import { components } from './cam/components';
+import { denoiseComponents } from './fgcam/denoise';
+import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
+import { backendName } from './backend';
+import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
+
+export type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction, Preprocess, BaseMethod } from './types';
+export { INPUT } from './fgcam/walk';
+
+/** Loads a model file: TF.js layers `model.json` or `.onnx`. Throws a clear Error on failure. */
+export async function loadModel(path: string, opts?: LoadOptions): Promise<Graph> {
+  const g = await loadGraph(path, opts);
+  if (g.nodes.some((n) => n.outputShape.length === 0)) inferShapes(g);
+  return g;
+}
+
+/** Every layer in model order with its output shape (input included, named "input"). */
+export function listLayers(g: Graph): LayerInfo[] {
+  return g.nodes.map((n) => ({
+    name: n.op.kind === 'input' ? INPUT : n.name,
+    className: n.className,
+    shape: n.outputShape,
+    spatial: isSpatial(n),
+  }));
+}
+
+/** The last layer whose output is still a spatial map (more than one position), on the way to the output. */
+export function detectCamLayer(g: Graph): string {
+  const ancestors = new Set([g.output]);
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (ancestors.has(n.name)) n.inputs.forEach((x) => ancestors.add(x));
+  }
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i];
+    if (ancestors.has(n.name) && isSpatial(n) && n.outputShape[0] * n.outputShape[1] > 1 && n.op.kind !== 'input') return n.name;
+  }
+  throw new Error('The model has no spatial feature map to explain (no layer with an H x W x C output).');
+}
+
+/** Maps a user-facing layer name ("input" or a model layer name) to the graph node name. */
+function nodeName(g: Graph, layer: string): string {
+  return layer === INPUT ? g.nodes[0].name : nodeByName(g, layer).name;
+}
+
+function topK(probs: Float32Array, k: number, labels?: string[]): Prediction[] {
+  return Array.from(probs.keys())
+    .sort((a, b) => probs[b] - probs[a])
+    .slice(0, k)
+    .map((index) => ({ index, prob: probs[index], ...(labels?.[index] !== undefined ? { label: labels[index] } : {}) }));
+}
+
+/**
+ * Explains one preprocessed input (Float32Array of graph.inputShape, NHWC, batch 1).
+ * One walk yields FG-CAM maps at every spatial layer from the CAM layer down to "input".
+ */
+export async function explain(g: Graph, xData: Float32Array, opts: ExplainOptions, labels?: string[]): Promise<Explanation> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const x = tf.tensor4d(xData, [1, ...g.inputShape]);
+  const fwd = runForward(g, x, true);
+  try {
+    const probs = tf.tidy(() => tf.softmax(fwd.logits).dataSync()) as Float32Array;
+    const classIndex = opts.classIndex ?? probs.indexOf(Math.max(...probs));
+    if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= probs.length) {
+      throw new Error(`Class index ${classIndex} is out of range: the model has ${probs.length} classes (0..${probs.length - 1}).`);
+    }
+    timings.forward = performance.now() - t0;
+    const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
+    const ctx = { g, acts: fwd.acts, x, c: classIndex, scoreBatch: opts.scoreBatch ?? 16 };
+    const t1 = performance.now();
+    let e = components(opts.base, ctx, camLayer);
+    if (opts.denoise) {
+      const [, h, w, k] = e.shape;
+      const den = denoiseComponents(e.dataSync() as Float32Array, h * w, k);
+      e.dispose();
+      e = tf.tensor4d(den, [1, h, w, k]);
+    }
+    timings.components = performance.now() - t1;
+    const t2 = performance.now();
+    let maps: Record<string, LayerMap>;
+    try {
+      maps = walk(g, fwd.acts, camLayer, e, x);
+    } finally {
+      e.dispose();
+    }
+    timings.walk = performance.now() - t2;
+    const baseMaps: Record<string, LayerMap> = {};
+    for (const layer of opts.baseCamLayers ?? []) {
+      const name = nodeName(g, layer);
+      if (name === g.nodes[0].name) continue; // no CAM at the raw input
+      const comp = components(opts.base, ctx, name);
+      baseMaps[layer] = channelSum(layer, comp);
+      comp.dispose();
+    }
+    timings.total = performance.now() - t0;
+    return {
+      backend: backendName(),
+      base: opts.base,
+      denoise: opts.denoise,
+      classIndex,
+      camLayer,
+      probs,
+      top: topK(probs, 5, labels),
+      maps,
+      baseMaps,
+      timings,
+    };
+  } finally {
+    disposeForward(fwd, [x]);
+    x.dispose();
+  }
+}
+
+/** Frees a model: its weights and the rule caches built from them. */
+export function disposeModel(g: Graph): void {
+  for (const n of g.nodes) if (isConv(n)) releaseKernels(n);
+  disposeGraph(g);
+}

@@ -1,0 +1,96 @@
+// The walk down: relevance from the CAM layer to the input, in reverse topological
+// order, so a tensor read by several layers has every reader's share before it is
+// passed on. One walk yields the map at every layer on the way.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Graph, GraphNode } from '../model/graph';
+import type { LayerMap } from '../types';
+import { RULES } from './rules';
+import { isConv } from './linear';
+
+export const INPUT = 'input';
+
+/** Channel sum of a [1,h,w,c] relevance tensor: the layer's raw map. */
+export function channelSum(layer: string, r: tf.Tensor): LayerMap {
+  const [, h, w] = r.shape;
+  const t = tf.sum(r, 3);
+  const raw = Float32Array.from(t.dataSync());
+  t.dispose();
+  return { layer, height: h!, width: w!, raw };
+}
+
+/** The pad nodes between the model input and `node` (empty when it reads the input directly), or null. */
+function padChainFromInput(g: Graph, node: GraphNode): GraphNode[] | null {
+  const chain: GraphNode[] = [];
+  let cur = g.nodes.find((n) => n.name === node.inputs[0])!;
+  while (cur.op.kind === 'pad') {
+    chain.unshift(cur);
+    cur = g.nodes.find((n) => n.name === cur.inputs[0])!;
+  }
+  return cur.op.kind === 'input' ? chain : null;
+}
+
+/** zβ bounds: L, H filled with min/max of the whole model input, padded as the conv's input is. */
+function zBetaBounds(g: Graph, node: GraphNode, x: tf.Tensor): { low: tf.Tensor4D; high: tf.Tensor4D } | undefined {
+  if (!isConv(node)) return undefined;
+  const chain = padChainFromInput(g, node);
+  if (!chain) return undefined;
+  return tf.tidy(() => {
+    const fill = (v: tf.Tensor) =>
+      chain.reduce((t, p) => {
+        const [a, b, c, d] = (p.op as { pads: number[] }).pads;
+        return tf.pad(t, [[0, 0], [a, b], [c, d], [0, 0]]);
+      }, tf.mul(tf.onesLike(x), v)) as tf.Tensor4D;
+    return { low: fill(tf.min(x)), high: fill(tf.max(x)) };
+  });
+}
+
+export function isSpatial(n: GraphNode): boolean {
+  return n.outputShape.length === 3;
+}
+
+/**
+ * Carries `components` (relevance at camLayer's output) down to the input.
+ * Returns the map at every spatial node that received relevance, keyed by
+ * layer name, the model input under "input".
+ */
+export function walk(g: Graph, acts: Map<string, tf.Tensor>, camLayer: string, components: tf.Tensor, x: tf.Tensor): Record<string, LayerMap> {
+  const camIdx = g.nodes.findIndex((n) => n.name === camLayer);
+  if (camIdx < 0) throw new Error(`No layer named "${camLayer}" in the model`);
+  const pending = new Map<string, tf.Tensor>([[camLayer, components.clone()]]);
+  const maps: Record<string, LayerMap> = {};
+  try {
+    for (let i = camIdx; i >= 0; i--) {
+      const node = g.nodes[i];
+      const rOut = pending.get(node.name);
+      if (!rOut) continue;
+      pending.delete(node.name);
+      try {
+        if (isSpatial(node)) {
+          const key = node.op.kind === 'input' ? INPUT : node.name;
+          maps[key] = channelSum(key, rOut);
+        }
+        if (node.op.kind === 'input') continue;
+        const producers = node.inputs.map((n) => g.nodes.find((m) => m.name === n)!);
+        const bounds = zBetaBounds(g, node, x);
+        const rIns = RULES[node.op.kind]({ node, rOut, ins: node.inputs.map((n) => acts.get(n)!), bounds, producers });
+        bounds?.low.dispose();
+        bounds?.high.dispose();
+        node.inputs.forEach((name, k) => {
+          const r = rIns[k];
+          if (!r) return;
+          const prev = pending.get(name);
+          pending.set(name, prev ? tf.tidy(() => tf.add(prev, r)) : r);
+          if (prev) {
+            prev.dispose();
+            r.dispose();
+          }
+        });
+      } finally {
+        rOut.dispose();
+      }
+    }
+  } finally {
+    for (const t of pending.values()) t.dispose();
+  }
+  return maps;
+}

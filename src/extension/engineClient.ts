@@ -1,0 +1,145 @@
+// Host side of the engine worker: request/response by id, timeouts, and cancellation by
+// terminating the worker (tfjs work cannot be interrupted any other way). A fresh worker is
+// started lazily on the next request, so a cancel costs one model reload.
+import { Worker } from 'node:worker_threads';
+import * as path from 'node:path';
+import type { BackendPreference } from '../engine/backend';
+import type { ErrorKind, ExplainJob, ExplainReply, RenderReply, WorkerError, WorkerMessage, WorkerRequest } from './workerProtocol';
+import type { LayerMap } from '../engine/types';
+import type { Colormap } from '../webview/protocol';
+
+export class EngineError extends Error implements WorkerError {
+  constructor(
+    message: string,
+    readonly kind: ErrorKind,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: EngineError): void;
+  timer?: NodeJS.Timeout;
+  op: string;
+}
+
+export interface EngineClientOptions {
+  /** Folder holding worker.js and the .wasm files (the bundle's __dirname). */
+  distDir: string;
+  backend: () => BackendPreference;
+  log: (line: string) => void;
+  /** Per-request timeout in ms (explanations of big models on the cpu backend are slow). */
+  timeoutMs?: number;
+}
+
+export class EngineClient {
+  private worker: Worker | undefined;
+  private backendPref: BackendPreference | undefined;
+  private nextId = 1;
+  private pending = new Map<number, Pending>();
+  /** Set once the backend is initialised in the current worker. */
+  backendName: string | undefined;
+
+  constructor(private readonly opts: EngineClientOptions) {}
+
+  explain(job: ExplainJob, displayMax: number): Promise<ExplainReply> {
+    return this.request({ op: 'explain', job, displayMax }) as Promise<ExplainReply>;
+  }
+
+  baseMap(job: ExplainJob, layer: string): Promise<LayerMap | undefined> {
+    return this.request({ op: 'baseMap', job, layer }) as Promise<LayerMap | undefined>;
+  }
+
+  render(imagePath: string, map: LayerMap, colormap: Colormap, opacity: number): Promise<RenderReply> {
+    return this.request({ op: 'render', imagePath, map, colormap, opacity }) as Promise<RenderReply>;
+  }
+
+  explainAndRender(job: ExplainJob, layer: string, colormap: Colormap, opacity: number): Promise<RenderReply> {
+    return this.request({ op: 'explainAndRender', job, layer, colormap, opacity }) as Promise<RenderReply>;
+  }
+
+  get busy(): boolean {
+    return this.pending.size > 0;
+  }
+
+  /** Rejects everything in flight with kind 'cancelled' and stops the worker. */
+  cancel(reason = 'Cancelled.'): void {
+    this.stop(new EngineError(reason, 'cancelled'));
+  }
+
+  dispose(): void {
+    this.stop(new EngineError('The engine was shut down.', 'cancelled'));
+  }
+
+  private async request(req: WorkerRequest): Promise<unknown> {
+    const pref = this.opts.backend();
+    if (this.worker && this.backendPref !== pref) {
+      // The tfjs backend is chosen once per thread: a new preference needs a new worker.
+      this.opts.log(`backend preference changed to ${pref}: restarting the engine worker`);
+      this.stop(new EngineError('Restarted for a new backend.', 'cancelled'));
+    }
+    if (!this.worker) {
+      this.start(pref);
+      const info = (await this.send({ op: 'init', backend: pref, wasmDir: this.opts.distDir })) as { name: string; warnings: string[] };
+      this.backendName = info.name;
+      this.opts.log(`engine backend: ${info.name}${info.warnings.length ? ` (${info.warnings.join('; ')})` : ''}`);
+    }
+    return this.send(req);
+  }
+
+  private start(pref: BackendPreference): void {
+    const w = new Worker(path.join(this.opts.distDir, 'worker.js'));
+    this.worker = w;
+    this.backendPref = pref;
+    this.backendName = undefined;
+    w.on('message', (m: WorkerMessage) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (p.timer) clearTimeout(p.timer);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new EngineError(m.error.message, m.error.kind));
+    });
+    w.on('error', (e) => {
+      this.opts.log(`engine worker crashed: ${e.stack ?? e.message}`);
+      if (this.worker === w) this.stop(new EngineError(`The engine crashed: ${e.message}`, 'worker'));
+    });
+    w.on('exit', (code) => {
+      if (this.worker === w) {
+        this.opts.log(`engine worker exited with code ${code}`);
+        this.stop(new EngineError(`The engine stopped unexpectedly (exit code ${code}).`, 'worker'));
+      }
+    });
+  }
+
+  private send(req: WorkerRequest): Promise<unknown> {
+    const w = this.worker;
+    if (!w) return Promise.reject(new EngineError('The engine is not running.', 'worker'));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const p: Pending = { resolve, reject, op: req.op };
+      const ms = this.opts.timeoutMs ?? 10 * 60_000;
+      p.timer = setTimeout(() => {
+        this.opts.log(`engine request ${req.op} timed out after ${ms} ms: restarting the worker`);
+        this.stop(new EngineError(`The engine did not answer within ${Math.round(ms / 1000)} s (${req.op}).`, 'timeout'));
+      }, ms);
+      this.pending.set(id, p);
+      w.postMessage({ id, req });
+    });
+  }
+
+  private stop(err: EngineError): void {
+    const w = this.worker;
+    this.worker = undefined;
+    this.backendName = undefined;
+    const pend = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pend) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(err);
+    }
+    if (w) void w.terminate();
+  }
+}

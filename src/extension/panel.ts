@@ -1,0 +1,358 @@
+// The panel controller. Design choice: ONE panel, reused for every image (like the built-in
+// preview): explaining another image replaces its content. That keeps a single engine queue,
+// one state for tests (getPanelState) and one thing to restore after a reload.
+// The host owns the explanation cache; the webview owns purely visual state and tells us.
+import * as vscode from 'vscode';
+import * as path from 'node:path';
+import type { LayerMap } from '../engine/types';
+import { EngineError, type EngineClient } from './engineClient';
+import type { ExplainJob, ExplainReply, ModelSpec } from './workerProtocol';
+import { baseMapKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from '../webview/protocol';
+import { panelHtml } from './html';
+
+export const PANEL_TYPE = 'fgcam.panel';
+/** Longest side of the image copy sent to the webview (the original may be huge). */
+const DISPLAY_MAX = 1024;
+
+export type PanelStatus = 'idle' | 'running' | 'done' | 'error';
+
+/** What activate() exposes to tests: plain data only. */
+export interface PanelState {
+  imagePath?: string;
+  layer: string;
+  denoise: boolean;
+  base: string;
+  classIndex?: number;
+  status: PanelStatus;
+  error?: string;
+  layers: { name: string; className: string; shape: number[]; spatial: boolean }[];
+  mapLayers: string[];
+  top: { index: number; prob: number; label?: string }[];
+  backend?: string;
+  timingsMs: Record<string, number>;
+  colormap: string;
+  opacity: number;
+  sideBySide: boolean;
+}
+
+export interface PanelHooks {
+  /** Model to use, resolved from settings (may prompt when `interactive`). Throws EngineError. */
+  resolveModel(interactive: boolean): Promise<ModelSpec | undefined>;
+  /** Error notification with actions. */
+  reportError(e: unknown, imagePath?: string): void;
+  exportCurrent(): void;
+  log(line: string): void;
+}
+
+export class PanelController {
+  private static current: PanelController | undefined;
+  private view: ViewState;
+  private status: PanelStatus = 'idle';
+  private error: string | undefined;
+  private model: ModelSpec | undefined;
+  private reply: ExplainReply | undefined;
+  /** Explanations of the current image by base|denoise|class, so toggling back is instant. */
+  private cache = new Map<string, ExplainReply>();
+  private baseMaps = new Map<string, LayerMap | undefined>();
+  private generation = 0;
+  private inflight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+
+  static get active(): PanelController | undefined {
+    return PanelController.current;
+  }
+
+  /** Shows (creating or reusing) the panel and explains `imagePath`; with an Error, shows that instead. */
+  static show(ctx: PanelContext, imagePath: string, defaults: ViewState, model: ModelSpec | Error): PanelController {
+    let c = PanelController.current;
+    if (!c) {
+      const panel = vscode.window.createWebviewPanel(PANEL_TYPE, title(imagePath), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(ctx.extensionUri));
+      c = new PanelController(ctx, panel, defaults);
+    } else {
+      c.panel.reveal(vscode.ViewColumn.Beside, true);
+    }
+    c.open(imagePath, defaults, model);
+    return c;
+  }
+
+  /** Restores a panel after a window reload from the webview's saved state. */
+  static revive(ctx: PanelContext, panel: vscode.WebviewPanel, saved: Partial<ViewState> | undefined, defaults: ViewState): PanelController {
+    PanelController.current?.dispose();
+    panel.webview.options = webviewOptions(ctx.extensionUri);
+    const c = new PanelController(ctx, panel, { ...defaults, ...(saved ?? {}) });
+    if (c.view.imagePath) {
+      const imagePath = c.view.imagePath;
+      void ctx.hooks.resolveModel(false).then(
+        (m) => (m ? c.open(imagePath, c.view, m) : c.fail(new EngineError('No model is set (fgcam.modelPath).', 'model-not-found'))),
+        (e) => c.fail(e),
+      );
+    }
+    return c;
+  }
+
+  private constructor(
+    private readonly ctx: PanelContext,
+    readonly panel: vscode.WebviewPanel,
+    defaults: ViewState,
+  ) {
+    PanelController.current = this;
+    this.view = { ...defaults };
+    panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'icon.svg');
+    panel.webview.html = panelHtml(panel.webview, ctx.extensionUri);
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m)),
+    );
+  }
+
+  private open(imagePath: string, view: ViewState, model: ModelSpec | Error): void {
+    if (model instanceof Error) {
+      this.generation++;
+      this.model = undefined;
+      this.reply = undefined;
+      this.cache.clear();
+      this.baseMaps.clear();
+      this.view = { ...view, imagePath };
+      this.panel.title = title(imagePath);
+      this.post({ type: 'view', view: this.view });
+      this.fail(model);
+      return;
+    }
+    const sameModel = JSON.stringify(model) === JSON.stringify(this.model);
+    if (imagePath !== this.view.imagePath || !sameModel) {
+      this.cache.clear();
+      this.baseMaps.clear();
+      this.reply = undefined;
+    }
+    this.model = model;
+    this.view = { ...view, imagePath };
+    this.panel.title = title(imagePath);
+    this.post({ type: 'view', view: this.view });
+    void this.run();
+  }
+
+  private job(): ExplainJob | undefined {
+    if (!this.model || !this.view.imagePath) return undefined;
+    return {
+      imagePath: this.view.imagePath,
+      model: this.model,
+      options: {
+        base: this.view.base,
+        denoise: this.view.denoise,
+        classIndex: this.view.classIndex,
+        scoreBatch: this.ctx.scoreBatch(),
+      },
+    };
+  }
+
+  private cacheKey(classIndex: number | undefined): string {
+    return `${this.view.base}|${this.view.denoise}|${classIndex ?? 'top'}`;
+  }
+
+  /** (Re-)explains with the current view; stale results of superseded runs are dropped. */
+  async run(): Promise<void> {
+    const job = this.job();
+    if (!job) return;
+    const gen = ++this.generation;
+    const cached = this.cache.get(this.cacheKey(this.view.classIndex));
+    if (cached) {
+      this.accept(cached);
+      return;
+    }
+    this.status = 'running';
+    this.error = undefined;
+    this.post({ type: 'running', imagePath: job.imagePath, what: `${job.options.base}${job.options.denoise ? ' + denoise' : ''}` });
+    await this.track(async () => {
+      try {
+        const reply = await this.ctx.engine.explain(job, DISPLAY_MAX);
+        if (gen !== this.generation) return;
+        this.cache.set(this.cacheKey(job.options.classIndex), reply);
+        this.cache.set(this.cacheKey(reply.explanation.classIndex), reply);
+        this.accept(reply);
+        this.ctx.hooks.log(`explained ${job.imagePath} (${reply.explanation.base}, denoise ${reply.explanation.denoise}, class ${reply.explanation.classIndex}) in ${Math.round(reply.explanation.timings.total ?? 0)} ms on ${reply.backend}`);
+      } catch (e) {
+        if (gen !== this.generation) return;
+        this.fail(e);
+      }
+    });
+  }
+
+  private accept(reply: ExplainReply): void {
+    this.reply = reply;
+    this.status = 'done';
+    this.error = undefined;
+    const ex = reply.explanation;
+    // The default layer may not be in this model's walk: fall back to the input.
+    if (!ex.maps[this.view.layer]) this.view.layer = ex.maps['input'] ? 'input' : ex.camLayer;
+    this.view = { ...this.view, base: ex.base, denoise: ex.denoise };
+    const result: ResultPayload = {
+      imagePath: this.view.imagePath!,
+      image: reply.image,
+      layers: reply.layers,
+      maps: ex.maps,
+      top: ex.top,
+      probs: ex.probs,
+      labels: reply.labels,
+      classIndex: ex.classIndex,
+      camLayer: ex.camLayer,
+      base: ex.base,
+      denoise: ex.denoise,
+      backend: reply.backend,
+      timingsMs: ex.timings,
+    };
+    this.post({ type: 'result', result, view: this.view });
+  }
+
+  private fail(e: unknown): void {
+    this.status = 'error';
+    this.error = String((e as Error)?.message ?? e);
+    this.post({ type: 'error', message: this.error, imagePath: this.view.imagePath });
+    if ((e as EngineError)?.kind !== 'cancelled') this.ctx.hooks.reportError(e, this.view.imagePath);
+  }
+
+  private async requestBaseMap(key: string, layer: string): Promise<void> {
+    if (this.baseMaps.has(key)) {
+      this.post({ type: 'baseMap', key, map: this.baseMaps.get(key) });
+      return;
+    }
+    const job = this.job();
+    if (!job || !this.reply) return;
+    // Base maps depend on the class actually explained, not on denoise.
+    const classIndex = this.reply.explanation.classIndex;
+    await this.track(async () => {
+      try {
+        const map = await this.ctx.engine.baseMap({ ...job, options: { ...job.options, classIndex, denoise: false } }, layer);
+        this.baseMaps.set(key, map);
+        this.post({ type: 'baseMap', key, map });
+      } catch (e) {
+        this.post({ type: 'baseMap', key, error: String((e as Error)?.message ?? e) });
+      }
+    });
+  }
+
+  private onMessage(m: WebviewToHost): void {
+    switch (m.type) {
+      case 'ready':
+        this.post({ type: 'view', view: this.view });
+        if (this.status === 'done' && this.reply) this.accept(this.reply);
+        else if (this.status === 'error') this.post({ type: 'error', message: this.error ?? 'Error', imagePath: this.view.imagePath });
+        else if (this.status === 'running') this.post({ type: 'running', imagePath: this.view.imagePath ?? '', what: this.view.base });
+        break;
+      case 'viewChanged':
+        this.view = { ...m.view, imagePath: this.view.imagePath };
+        break;
+      case 'recompute':
+        this.view = { ...m.view, imagePath: this.view.imagePath };
+        void this.run();
+        break;
+      case 'requestBaseMap':
+        void this.requestBaseMap(m.key, m.layer);
+        break;
+      case 'export':
+        this.ctx.hooks.exportCurrent();
+        break;
+      case 'cancel':
+        this.ctx.engine.cancel('Cancelled by the user.');
+        break;
+      case 'retry':
+        void this.retry();
+        break;
+    }
+  }
+
+  /** Retry after an error: the model settings may have changed since. */
+  private async retry(): Promise<void> {
+    try {
+      const m = await this.ctx.hooks.resolveModel(true);
+      if (m && this.view.imagePath) this.open(this.view.imagePath, this.view, m);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Counts work in flight for waitForIdle(). */
+  private async track(f: () => Promise<void>): Promise<void> {
+    this.inflight++;
+    try {
+      await f();
+    } finally {
+      this.inflight--;
+      if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  get busy(): boolean {
+    return this.inflight > 0;
+  }
+
+  waitForIdle(): Promise<void> {
+    return this.inflight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** The current view's FG-CAM map and what export needs to name and render it. */
+  currentExport(): { imagePath: string; map: LayerMap; view: ViewState } | undefined {
+    const ex = this.reply?.explanation;
+    if (!ex || !this.view.imagePath) return undefined;
+    const map = ex.maps[this.view.layer] ?? ex.maps['input'];
+    return map ? { imagePath: this.view.imagePath, map, view: { ...this.view, base: ex.base, denoise: ex.denoise } } : undefined;
+  }
+
+  notifyExported(files: string[]): void {
+    this.post({ type: 'exported', files });
+  }
+
+  state(): PanelState {
+    const ex = this.reply?.explanation;
+    return {
+      imagePath: this.view.imagePath,
+      layer: this.view.layer,
+      denoise: this.view.denoise,
+      base: this.view.base,
+      classIndex: this.status === 'done' && ex ? ex.classIndex : this.view.classIndex,
+      status: this.status,
+      error: this.error,
+      layers: (this.reply?.layers ?? []).map((l) => ({ name: l.name, className: l.className, shape: [...l.shape], spatial: l.spatial })),
+      mapLayers: ex ? Object.keys(ex.maps) : [],
+      top: (ex?.top ?? []).map((t) => ({ index: t.index, prob: t.prob, label: t.label })),
+      backend: this.reply?.backend,
+      timingsMs: { ...(ex?.timings ?? {}) },
+      colormap: this.view.colormap,
+      opacity: this.view.opacity,
+      sideBySide: this.view.sideBySide,
+    };
+  }
+
+  private post(m: HostToWebview): void {
+    void this.panel.webview.postMessage(m);
+  }
+
+  dispose(): void {
+    if (PanelController.current === this) PanelController.current = undefined;
+    this.generation++;
+    for (const w of this.idleWaiters.splice(0)) w();
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.panel.dispose();
+  }
+}
+
+export interface PanelContext {
+  extensionUri: vscode.Uri;
+  engine: EngineClient;
+  hooks: PanelHooks;
+  scoreBatch(): number | undefined;
+}
+
+function title(imagePath: string): string {
+  return `FG-CAM: ${path.basename(imagePath)}`;
+}
+
+function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    retainContextWhenHidden: true,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+export { baseMapKey };

@@ -1,0 +1,100 @@
+// Reads fgcam.* settings (the single source of configuration) and resolves paths.
+// Model and labels paths may be absolute or relative to the first workspace folder.
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { BackendPreference } from '../engine/backend';
+import type { BaseMethod, Preprocess } from '../engine/types';
+import type { PreprocessPreset } from '../engine/model/graph';
+import type { Colormap } from '../webview/protocol';
+import type { ModelSpec } from './workerProtocol';
+
+export interface Settings {
+  modelPath: string;
+  labelsPath: string;
+  preprocess: PreprocessPreset | 'auto';
+  mean?: number[];
+  std?: number[];
+  base: BaseMethod;
+  denoise: boolean;
+  layer: string;
+  colormap: Colormap;
+  opacity: number;
+  backend: BackendPreference;
+  scoreBatch?: number;
+}
+
+export function readSettings(scope?: vscode.Uri): Settings {
+  const c = vscode.workspace.getConfiguration('fgcam', scope);
+  const nums = (v: unknown) => (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined);
+  const opacity = Number(c.get('opacity', 0.5));
+  const scoreBatch = c.get<number | null>('scoreBatch', null);
+  return {
+    modelPath: c.get('modelPath', '').trim(),
+    labelsPath: c.get('labelsPath', '').trim(),
+    preprocess: c.get('preprocess', 'auto'),
+    mean: nums(c.get('mean')),
+    std: nums(c.get('std')),
+    base: c.get('base', 'gradcam'),
+    denoise: c.get('denoise', false),
+    layer: c.get('layer', 'input') || 'input',
+    colormap: c.get('colormap', 'jet'),
+    opacity: Number.isFinite(opacity) ? Math.min(1, Math.max(0, opacity)) : 0.5,
+    backend: c.get('backend', 'auto'),
+    scoreBatch: typeof scoreBatch === 'number' && scoreBatch > 0 ? Math.floor(scoreBatch) : undefined,
+  };
+}
+
+export function workspaceRoot(): string | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/** Absolute path for a setting value: absolute stays, relative is taken from the workspace root. */
+export function resolvePath(p: string): string {
+  if (!p) return p;
+  const expanded = p.startsWith('~/') ? path.join(process.env.HOME ?? '', p.slice(2)) : p;
+  if (path.isAbsolute(expanded)) return expanded;
+  return path.resolve(workspaceRoot() ?? process.cwd(), expanded);
+}
+
+/** Workspace-relative form of a path when it lies inside the workspace (what Use This Model stores). */
+export function toSettingPath(abs: string): string {
+  const root = workspaceRoot();
+  if (root) {
+    const rel = path.relative(root, abs);
+    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return rel.split(path.sep).join('/');
+  }
+  return abs;
+}
+
+/** The bundled demo model (a small VGG-style net on Fashion-MNIST, inputs scaled to 0..1). */
+export function demoModel(extensionPath: string): { model: string; labels: string } {
+  const dir = path.join(extensionPath, 'models', 'fashion-vgg');
+  return { model: path.join(dir, 'model.json'), labels: path.join(dir, 'labels.json') };
+}
+
+/** Labels next to the model when none are configured: labels.json or labels.txt. */
+function siblingLabels(modelPath: string): string | undefined {
+  for (const n of ['labels.json', 'labels.txt']) {
+    const p = path.join(path.dirname(modelPath), n);
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * What the worker needs to load the model. `modelPath` is absolute (already resolved, maybe the
+ * demo). The demo model's preprocessing is 'unit' unless the user set one.
+ */
+export function modelSpec(s: Settings, modelPath: string, isDemo: boolean): ModelSpec {
+  const labelsPath = s.labelsPath ? resolvePath(s.labelsPath) : siblingLabels(modelPath);
+  let preprocess: Preprocess | 'auto';
+  if (s.mean || s.std) {
+    preprocess = { preset: s.preprocess === 'auto' ? undefined : s.preprocess, mean: s.mean, std: s.std };
+  } else if (s.preprocess !== 'auto') {
+    preprocess = { preset: s.preprocess };
+  } else {
+    preprocess = isDemo ? { preset: 'unit' } : 'auto';
+  }
+  return { path: modelPath, labelsPath, preprocess };
+}

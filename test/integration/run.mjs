@@ -1,0 +1,793 @@
+#!/usr/bin/env node
+// Integration + UI tests of the extension in a real VS Code (code-server under Node 24, driven
+// by playwright-core + Debian's chromium). Run `bash test/integration/setup.sh` first (it
+// installs and caches all of it), then, with the system Node (>= 20):
+//
+//   node test/integration/run.mjs [--only suite,ui,package] [--skip-build] [--keep]
+//                                 [--ext DIR] [--verbose]
+//
+// Parts:
+//   suite    the extension-host suite (test/integration/suite/index.ts, bundled with esbuild)
+//            runs inside VS Code's extension host through the smoke-test-driver payload;
+//   ui       what a person does, in the browser: Explorer right-click > FG-CAM: Explain Image,
+//            reads the heatmap canvas pixels, switches a layer, toggles denoise, exports,
+//            screenshots the panel (media/screenshot-panel.png + the output folder);
+//   package  `npm run package` > the .vsix installs into a fresh code-server > the palette
+//            command renders the heatmap.
+// Prints `ok`/`not ok` per test and ONE final line `N passed, N failed`; exit code 1 on any
+// failure. Output (logs, screenshots): test-results/integration/ (or $FGCAM_TEST_OUT).
+// Environment: FGCAM_CACHE (as setup.sh), FGCAM_IT_TIMEOUT_MS (suite timeout, default 600000).
+import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const requireRepo = createRequire(path.join(REPO, 'package.json'));
+const T0 = Date.now();
+
+// ------------------------------------------------------------------ arguments
+const argv = process.argv.slice(2);
+const flag = (n) => argv.includes(n);
+const opt = (n) => {
+  const i = argv.indexOf(n);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+if (flag('--help') || flag('-h')) {
+  console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 22).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  process.exit(0);
+}
+const PARTS = new Set((opt('--only') ?? 'suite,ui,package').split(',').map((s) => s.trim()).filter(Boolean));
+const EXT_DIR = path.resolve(opt('--ext') ?? REPO);
+const KEEP = flag('--keep') || process.env.FGCAM_IT_KEEP === '1';
+const VERBOSE = flag('--verbose') || process.env.FGCAM_IT_VERBOSE === '1';
+const SKIP_BUILD = flag('--skip-build') || EXT_DIR !== REPO;
+const SUITE_TIMEOUT = Number(process.env.FGCAM_IT_TIMEOUT_MS ?? 600_000);
+const CACHE = process.env.FGCAM_CACHE ?? path.join(os.homedir(), '.cache', 'fgcam-test');
+const OUT = path.resolve(process.env.FGCAM_TEST_OUT ?? path.join(REPO, 'test-results', 'integration'));
+const SCREENSHOT_README = path.join(REPO, 'media', 'screenshot-panel.png');
+const EXT_ID = 'fgcam.fgcam-explorer';
+
+// ------------------------------------------------------------------ results
+let passed = 0;
+let failed = 0;
+const failures = [];
+const elapsed = () => `${((Date.now() - T0) / 1000).toFixed(1)}s`;
+function log(...a) {
+  console.log(`[it ${elapsed()}]`, ...a);
+}
+function record(name, ok, detail) {
+  if (ok) passed++;
+  else {
+    failed++;
+    failures.push(`${name}${detail ? `: ${detail}` : ''}`);
+  }
+  console.log(`${ok ? 'ok' : 'not ok'} - ${name}${!ok && detail ? ` # ${String(detail).split('\n')[0]}` : ''}`);
+  if (!ok && detail && String(detail).includes('\n')) console.log(String(detail).replace(/^/gm, '    '));
+}
+
+// ------------------------------------------------------------------ cleanup
+const cleanups = [];
+let cleaning = false;
+async function cleanup() {
+  if (cleaning) return;
+  cleaning = true;
+  for (const f of cleanups.reverse()) {
+    try {
+      await f();
+    } catch (e) {
+      if (VERBOSE) console.error('cleanup:', e);
+    }
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    console.error(`\n[it] ${sig}: stopping code-server and chromium`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  // Last resort (synchronous): kill the process groups still recorded.
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {}
+  }
+});
+const liveGroups = new Set();
+
+// ------------------------------------------------------------------ helpers
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function poll(what, f, { timeout = 30_000, interval = 200 } = {}) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await f();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}${last ? ` (last error: ${last.message ?? last})` : ''}`);
+    await sleep(interval);
+  }
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function readEnv() {
+  const f = path.join(CACHE, 'env.json');
+  if (!fs.existsSync(f)) throw new Error(`${f} not found: run \`bash test/integration/setup.sh\` first`);
+  const env = JSON.parse(fs.readFileSync(f, 'utf8'));
+  for (const k of ['node24', 'codeServer', 'playwrightCore', 'chromium']) {
+    if (!fs.existsSync(env[k])) throw new Error(`${k} (${env[k]}) is missing: re-run test/integration/setup.sh`);
+  }
+  return env;
+}
+
+function run(cmd, args, opts = {}) {
+  log(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: VERBOSE ? 'inherit' : 'pipe', encoding: 'utf8', ...opts });
+  if (r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}\n${(r.stdout ?? '').slice(-3000)}${(r.stderr ?? '').slice(-3000)}`);
+  }
+  return r;
+}
+
+// ------------------------------------------------------------------ test workspace
+/** Sample PNGs (Fashion-MNIST, from samples/) or generated ones when samples/ is empty. */
+function sampleImages() {
+  const dir = path.join(REPO, 'samples');
+  let meta = [];
+  try {
+    meta = JSON.parse(fs.readFileSync(path.join(dir, 'samples.json'), 'utf8'));
+  } catch {}
+  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.png$/i.test(f)).sort() : [];
+  if (files.length >= 3) {
+    return files.map((f) => {
+      const m = meta.find((x) => x.file === f) ?? {};
+      return { name: f, src: path.join(dir, f), predicted: m.predicted, probability: m.probability };
+    });
+  }
+  // Fallback: a blob on a dark background, like a Fashion-MNIST item.
+  const { PNG } = requireRepo('pngjs');
+  return ['blob-a.png', 'blob-b.png', 'blob-c.png'].map((name, k) => {
+    const png = new PNG({ width: 28, height: 28 });
+    for (let y = 0; y < 28; y++)
+      for (let x = 0; x < 28; x++) {
+        const d = Math.hypot((x - 14) / (6 + 2 * k), (y - 14) / (10 - 2 * k));
+        const v = d < 1 ? Math.round(255 * (1 - d * 0.6)) : 0;
+        const i = (y * 28 + x) * 4;
+        png.data[i] = png.data[i + 1] = png.data[i + 2] = v;
+        png.data[i + 3] = 255;
+      }
+    return { name, data: PNG.sync.write(png) };
+  });
+}
+
+/**
+ * A fresh workspace: a few sample images at the top, `broken.png` (not an image), `batch/`
+ * with two images for Export Folder, and workspace settings pointing at the demo model.
+ */
+function makeWorkspace(dir, images) {
+  fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'batch'), { recursive: true });
+  for (const img of images) {
+    const put = (to) => (img.src ? fs.copyFileSync(img.src, to) : fs.writeFileSync(to, img.data));
+    put(path.join(dir, img.name));
+  }
+  for (const img of images.slice(0, 2)) {
+    const to = path.join(dir, 'batch', img.name);
+    img.src ? fs.copyFileSync(img.src, to) : fs.writeFileSync(to, img.data);
+  }
+  // Starts like a PNG (so nothing rejects it by its signature alone), then garbage.
+  fs.writeFileSync(path.join(dir, 'broken.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('this is not a PNG stream, just text '.repeat(8))]));
+  const settings = {
+    'fgcam.modelPath': path.join(REPO, 'models', 'fashion-vgg', 'model.json'),
+    'fgcam.preprocess': 'unit',
+  };
+  fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+  return dir;
+}
+
+// ------------------------------------------------------------------ code-server
+const USER_SETTINGS = {
+  'chat.disableAIFeatures': true,
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.enableExperiments': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.ignoreRecommendations': true,
+  'git.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'security.workspace.trust.enabled': false,
+  'window.restoreWindows': 'none',
+  'files.hotExit': 'off',
+  'explorer.confirmDragAndDrop': false,
+  'workbench.editor.enablePreview': false,
+};
+
+/** Folders of one code-server instance; the caller picks the extensions dir. */
+function serverDirs(root) {
+  const d = {
+    root,
+    userData: path.join(root, 'user-data'),
+    extensions: path.join(root, 'extensions'),
+    config: path.join(root, 'config.yaml'),
+    xdg: path.join(root, 'xdg'),
+  };
+  fs.mkdirSync(path.join(d.userData, 'User'), { recursive: true });
+  fs.mkdirSync(d.extensions, { recursive: true });
+  for (const x of ['config', 'data', 'cache']) fs.mkdirSync(path.join(d.xdg, x), { recursive: true });
+  fs.writeFileSync(d.config, 'auth: none\ncert: false\n');
+  fs.writeFileSync(path.join(d.userData, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+  return d;
+}
+
+function serverEnv(env, dirs, extra = {}) {
+  const e = { ...process.env };
+  // Node 24 first on PATH: the extension host is a child of code-server and must run under it.
+  e.PATH = `${path.dirname(env.node24)}:${e.PATH}`;
+  e.XDG_CONFIG_HOME = path.join(dirs.xdg, 'config');
+  e.XDG_DATA_HOME = path.join(dirs.xdg, 'data');
+  e.XDG_CACHE_HOME = path.join(dirs.xdg, 'cache');
+  delete e.VSCODE_IPC_HOOK_CLI;
+  delete e.ELECTRON_RUN_AS_NODE;
+  delete e.npm_config_prefix;
+  return { ...e, ...extra };
+}
+
+function commonFlags(dirs) {
+  return ['--config', dirs.config, '--user-data-dir', dirs.userData, '--extensions-dir', dirs.extensions];
+}
+
+async function startServer(env, dirs, workspace, extraEnv = {}, label = 'code-server') {
+  const port = await freePort();
+  const logFile = path.join(OUT, `${label}.log`);
+  const out = fs.openSync(logFile, 'w');
+  const args = [
+    env.codeServer,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    ...commonFlags(dirs),
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--ignore-last-opened',
+    '--reconnection-grace-time', '5',
+    '--vscode-option', 'enable-smoke-test-driver',
+    workspace,
+  ];
+  const child = spawn(env.node24, args, { cwd: dirs.root, env: serverEnv(env, dirs, extraEnv), detached: true, stdio: ['ignore', out, out] });
+  fs.closeSync(out);
+  liveGroups.add(child.pid);
+  let exited = null;
+  child.on('exit', (code, sig) => {
+    exited = code ?? sig;
+    liveGroups.delete(child.pid);
+  });
+  const server = {
+    port,
+    pid: child.pid,
+    logFile,
+    base: `http://127.0.0.1:${port}`,
+    remote: (p) => `vscode-remote://127.0.0.1:${port}${p.split(path.sep).join('/')}`,
+    async stop() {
+      if (exited !== null) return;
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {}
+      const end = Date.now() + 5000;
+      while (exited === null && Date.now() < end) await sleep(100);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {}
+      liveGroups.delete(child.pid);
+    },
+  };
+  cleanups.push(() => server.stop());
+  log(`${label}: pid ${child.pid}, port ${port}, log ${path.relative(REPO, logFile)}`);
+  await poll(`${label} /healthz`, async () => {
+    if (exited !== null) throw new Error(`${label} exited (${exited}); see ${logFile}:\n${tail(logFile)}`);
+    const r = await fetch(`${server.base}/healthz`).catch(() => null);
+    return r?.ok;
+  }, { timeout: 60_000, interval: 250 }).catch((e) => {
+    if (exited !== null) throw new Error(`${label} exited (${exited}); see ${logFile}:\n${tail(logFile)}`);
+    throw e;
+  });
+  return server;
+}
+
+function tail(file, n = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+// ------------------------------------------------------------------ browser
+let browserLaunch;
+async function browser(env) {
+  if (browserLaunch) return browserLaunch;
+  browserLaunch = (async () => {
+    const pw = createRequire(path.join(env.playwrightCore, 'package.json'))('playwright-core');
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-chromium-'));
+    const ctx = await pw.chromium.launchPersistentContext(profile, {
+      executablePath: env.chromium,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      deviceScaleFactor: 1,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    });
+    cleanups.push(async () => {
+      await ctx.close().catch(() => {});
+      fs.rmSync(profile, { recursive: true, force: true });
+    });
+    return ctx;
+  })();
+  return browserLaunch;
+}
+
+/** Opens a workbench page; console lines go to `consoleLog` (and those of the suite to stdout). */
+async function openWorkbench(ctx, server, workspace, payload, label) {
+  const page = await ctx.newPage();
+  const consoleLog = fs.createWriteStream(path.join(OUT, `${label}.browser-console.log`));
+  page.on('console', (m) => {
+    const text = m.text();
+    consoleLog.write(`[${m.type()}] ${text}\n`);
+    const i = text.indexOf('[fgcam-it]');
+    if (i >= 0) console.log(`  ${text.slice(i + 10).replace(/%c/g, '').trim()}`);
+    else if (VERBOSE && (m.type() === 'error' || m.type() === 'warning')) console.log(`  [browser ${m.type()}] ${text.slice(0, 300)}`);
+  });
+  page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
+  page.on('close', () => consoleLog.end());
+  let url = `${server.base}/?folder=${encodeURIComponent(workspace)}`;
+  if (payload) url += `&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return { page, url, consoleLog };
+}
+
+// ------------------------------------------------------------------ canvas reading (runs in the webview frame)
+/** Pixel statistics of the heatmap canvas; `save` keeps a copy under that name; `against` compares. */
+function canvasProbe({ save, against }) {
+  const c = document.querySelector('[data-testid=heatmap-canvas]');
+  if (!c) return { missing: true };
+  const w = c.width;
+  const h = c.height;
+  if (!w || !h) return { empty: true, rendered: c.getAttribute('data-rendered') };
+  // Copy through a 2D canvas: works whatever context the panel draws with.
+  const tmp = document.createElement('canvas');
+  tmp.width = w;
+  tmp.height = h;
+  const t = tmp.getContext('2d', { willReadFrequently: true });
+  t.drawImage(c, 0, 0);
+  const d = t.getImageData(0, 0, w, h).data;
+  const n = w * h;
+  const colors = new Set();
+  const sum = [0, 0, 0];
+  const sq = [0, 0, 0];
+  let opaque = 0;
+  for (let i = 0; i < d.length; i += 4) {
+    for (let k = 0; k < 3; k++) {
+      sum[k] += d[i + k];
+      sq[k] += d[i + k] * d[i + k];
+    }
+    if (d[i + 3] > 0) opaque++;
+    if (colors.size < 5000) colors.add(((d[i] >> 3) << 10) | ((d[i + 1] >> 3) << 5) | (d[i + 2] >> 3));
+  }
+  const std = sum.map((s, k) => Math.sqrt(Math.max(0, sq[k] / n - (s / n) ** 2)));
+  const snaps = (window.__fgcamSnaps ??= {});
+  let changed;
+  if (against) {
+    const prev = snaps[against];
+    if (!prev) changed = { error: `no snapshot ${against}` };
+    else if (prev.w !== w || prev.h !== h) changed = { fraction: 1, sizeChanged: true };
+    else {
+      let diff = 0;
+      let sad = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const a = Math.abs(d[i] - prev.d[i]) + Math.abs(d[i + 1] - prev.d[i + 1]) + Math.abs(d[i + 2] - prev.d[i + 2]);
+        sad += a;
+        if (a > 12) diff++;
+      }
+      changed = { fraction: diff / n, meanAbs: sad / (3 * n) };
+    }
+  }
+  if (save) snaps[save] = { w, h, d: new Uint8ClampedArray(d) };
+  return { w, h, rendered: c.getAttribute('data-rendered'), colors: colors.size, std, opaque: opaque / n, changed };
+}
+
+/** The (inner) webview frame that holds the heatmap canvas, if any. */
+async function heatmapFrame(page) {
+  for (const f of page.frames()) {
+    if (f === page.mainFrame() || f.isDetached()) continue;
+    try {
+      if (await f.$('[data-testid=heatmap-canvas]')) return f;
+    } catch {}
+  }
+  return undefined;
+}
+
+async function waitRendered(page, what, timeout = 120_000) {
+  return poll(what, async () => {
+    const f = await heatmapFrame(page);
+    if (!f) return undefined;
+    const s = await f.evaluate(canvasProbe, {});
+    return s && !s.missing && s.rendered != null && s.w > 0 ? { frame: f, stats: s } : undefined;
+  }, { timeout, interval: 300 });
+}
+
+function notBlank(s) {
+  return s && s.w > 0 && s.colors >= 8 && Math.max(...s.std) > 4 && s.opaque > 0.5;
+}
+
+/** Polls until the canvas differs from snapshot `name` (the render after a control change). */
+async function waitChanged(frame, name, what, timeout = 60_000) {
+  let last;
+  try {
+    return await poll(what, async () => {
+      last = await frame.evaluate(canvasProbe, { against: name });
+      return last.rendered != null && last.changed && last.changed.fraction > 0.005 ? last : undefined;
+    }, { timeout, interval: 250 });
+  } catch (e) {
+    throw new Error(`${e.message}; last probe ${JSON.stringify(last)}`);
+  }
+}
+
+async function waitWorkbench(page, timeout = 90_000) {
+  await page.waitForSelector('.monaco-workbench', { timeout });
+  await page.waitForSelector('.explorer-folders-view .monaco-list-row', { timeout });
+}
+
+function explorerRow(page, name) {
+  return page.locator(`.explorer-folders-view .monaco-list-row:has(.label-name:text-is("${name}"))`).first();
+}
+
+async function shot(page, name) {
+  const file = path.join(OUT, name);
+  await page.screenshot({ path: file }).catch(() => {});
+  return file;
+}
+
+/** Runs one named UI step; a failing step fails the dependent steps after it. */
+function stepper(prefix, page) {
+  let broken;
+  return async (name, f) => {
+    const full = `${prefix}: ${name}`;
+    if (broken) {
+      record(full, false, `not run: "${broken}" failed`);
+      return undefined;
+    }
+    const t = Date.now();
+    try {
+      const v = await f();
+      record(`${full} (${((Date.now() - t) / 1000).toFixed(1)}s)`, true);
+      return v;
+    } catch (e) {
+      broken = name;
+      await shot(page, `${prefix.replace(/\W+/g, '-')}-failure.png`);
+      await fs.promises.writeFile(path.join(OUT, `${prefix.replace(/\W+/g, '-')}-failure.html`), await page.content().catch(() => '')).catch(() => {});
+      record(full, false, e?.stack ?? String(e));
+      return undefined;
+    }
+  };
+}
+
+function exportedFiles(dir, stem) {
+  return fs.readdirSync(dir).filter((f) => f.startsWith(`${stem}.fgcam-`) && f.endsWith('.png')).sort();
+}
+
+function checkPng(file) {
+  const { PNG } = requireRepo('pngjs');
+  const png = PNG.sync.read(fs.readFileSync(file));
+  let min = 255;
+  let max = 0;
+  for (let i = 0; i < png.data.length; i += 4) {
+    const v = png.data[i] + png.data[i + 1] + png.data[i + 2];
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  if (max - min < 10) throw new Error(`${path.basename(file)} is uniform`);
+  return `${png.width}x${png.height}`;
+}
+
+// ------------------------------------------------------------------ parts
+async function partSuite(env, server, ctx, workspace, images, suiteJs) {
+  const cfg = path.join(server.dirsRoot, 'suite-config.json');
+  const { page, url } = await openWorkbench(ctx, server, workspace, [
+    ['extensionDevelopmentPath', server.remote(EXT_DIR)],
+    ['extensionTestsPath', server.remote(suiteJs)],
+  ], 'suite');
+  void cfg;
+  let resolveExit;
+  const exitCode = new Promise((r) => (resolveExit = r));
+  await page.exposeFunction('codeAutomationExit', (code) => {
+    resolveExit(code);
+  });
+  // The suite's summary line arrives through the console before the exit.
+  let summary;
+  page.on('console', (m) => {
+    const mm = /\[fgcam-it\]\s*summary: (\d+) passed, (\d+) failed/.exec(m.text());
+    if (mm) summary = { passed: +mm[1], failed: +mm[2] };
+  });
+  log(`suite: opening workbench (extension host runs ${path.relative(REPO, suiteJs) || suiteJs})`);
+  await page.goto(url);
+  const code = await Promise.race([exitCode, sleep(SUITE_TIMEOUT).then(() => 'timeout')]);
+  await sleep(300); // let the last console lines arrive
+  await shot(page, 'suite-end.png');
+  if (summary) {
+    passed += summary.passed;
+    failed += summary.failed;
+    if (summary.failed) failures.push(`suite: ${summary.failed} test(s) failed (see "not ok" above)`);
+  }
+  if (code === 'timeout') record('suite: finished in time', false, `no exit code after ${SUITE_TIMEOUT} ms; see ${path.join(OUT, 'suite.browser-console.log')}`);
+  else if (!summary) record('suite: reported a summary', false, `exit code ${code} without a summary line; see ${path.join(OUT, 'suite.browser-console.log')}`);
+  else if (code !== 0 && summary.failed === 0) record('suite: exit code', false, `exit code ${code} although no test failed`);
+  log(`suite: exit code ${code}`);
+  await page.close().catch(() => {});
+}
+
+async function partUi(env, server, ctx, workspace, images) {
+  const { page, url } = await openWorkbench(ctx, server, workspace, [['extensionDevelopmentPath', server.remote(EXT_DIR)]], 'ui');
+  const step = stepper('ui', page);
+  const img = images[0].name;
+  const stem = img.replace(/\.[^.]+$/, '');
+  let frame;
+  await step('workbench loads with the Explorer', async () => {
+    await page.goto(url);
+    await waitWorkbench(page);
+    await explorerRow(page, img).waitFor({ timeout: 30_000 });
+  });
+  await step(`Explorer: right-click ${img} > FG-CAM: Explain Image`, async () => {
+    const row = explorerRow(page, img);
+    await row.click();
+    await row.click({ button: 'right' });
+    const item = page.locator('.monaco-menu .action-item .action-label', { hasText: /Explain Image/ }).first();
+    await item.waitFor({ timeout: 15_000 });
+    await item.click();
+  });
+  await step('the panel renders a heatmap that is not blank (canvas pixels)', async () => {
+    const r = await waitRendered(page, 'the heatmap canvas with data-rendered', 120_000);
+    frame = r.frame;
+    const s = await frame.evaluate(canvasProbe, { save: 'first' });
+    if (!notBlank(s)) throw new Error(`canvas looks blank/uniform: ${JSON.stringify(s)}`);
+    log(`ui: canvas ${s.w}x${s.h}, ${s.colors} colours, std ${s.std.map((x) => x.toFixed(1)).join('/')}`);
+  });
+  await step('switching the layer changes the rendered map', async () => {
+    const picker = frame.locator('[data-testid=layer-picker]');
+    await picker.waitFor({ timeout: 10_000 });
+    const tag = await picker.evaluate((e) => e.tagName);
+    const s0 = await frame.evaluate(canvasProbe, { save: 'beforeLayer' });
+    if (tag === 'SELECT') {
+      const { values, current } = await picker.evaluate((e) => ({ values: [...e.options].filter((o) => !o.disabled).map((o) => o.value), current: e.value }));
+      // A layer between the input and the last one: the most different from the input map.
+      const others = values.filter((v) => v !== current);
+      if (others.length === 0) throw new Error(`the layer picker has only ${JSON.stringify(values)}`);
+      const pick = others[Math.floor(others.length / 2)];
+      log(`ui: layer ${current} -> ${pick} (of ${values.length})`);
+      await picker.selectOption(pick);
+    } else {
+      // A list of buttons/options: click one that is not selected.
+      const opts = picker.locator('[role=option], button, li');
+      const n = await opts.count();
+      if (n < 2) throw new Error(`layer picker <${tag}> has ${n} options`);
+      await opts.nth(Math.floor(n / 2)).click();
+    }
+    const s = await waitChanged(frame, 'beforeLayer', 'the canvas to change after the layer switch');
+    if (!notBlank(s)) throw new Error(`canvas blank after the layer switch: ${JSON.stringify(s)} (before ${JSON.stringify(s0)})`);
+  });
+  await step('toggling denoise changes the rendered map', async () => {
+    await frame.evaluate(canvasProbe, { save: 'beforeDenoise' });
+    const d = frame.locator('[data-testid=denoise]');
+    await d.click();
+    const s = await waitChanged(frame, 'beforeDenoise', 'the canvas to change after the denoise toggle', 120_000);
+    if (!notBlank(s)) throw new Error(`canvas blank after denoise: ${JSON.stringify(s)}`);
+  });
+  await step('the export button writes heatmap + overlay PNGs next to the image', async () => {
+    const before = new Set(exportedFiles(workspace, stem));
+    await frame.locator('[data-testid=export]').click();
+    const files = await poll('exported files next to the image', () => {
+      const now = exportedFiles(workspace, stem).filter((f) => !before.has(f));
+      return now.some((f) => f.endsWith('.overlay.png')) && now.some((f) => !f.endsWith('.overlay.png')) ? now : undefined;
+    }, { timeout: 60_000 });
+    // Atomic writes: a file that exists is complete; still, give the second one a moment.
+    await sleep(200);
+    const sizes = files.map((f) => `${f} (${checkPng(path.join(workspace, f))})`);
+    log(`ui: exported ${sizes.join(', ')}`);
+    if (!files.some((f) => /-denoised\./.test(f))) throw new Error(`expected denoised names after the toggle, got ${files.join(', ')}`);
+  });
+  await step('screenshot of the panel', async () => {
+    // Let the export notification settle, then frame the panel's editor group.
+    const outer = await frame.parentFrame()?.frameElement();
+    if (!outer) throw new Error('no webview iframe element');
+    await sleep(500);
+    const full = await shot(page, 'ui-workbench.png');
+    const panelShot = path.join(OUT, 'screenshot-panel.png');
+    await outer.screenshot({ path: panelShot });
+    fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
+    fs.copyFileSync(panelShot, SCREENSHOT_README);
+    log(`ui: screenshots ${path.relative(REPO, panelShot)}, ${path.relative(REPO, full)}, ${path.relative(REPO, SCREENSHOT_README)}`);
+  });
+  await page.close().catch(() => {});
+}
+
+async function partPackage(env, ctx, images) {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-pkg-'));
+  if (!KEEP) cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
+  const vsix = path.join(root, 'fgcam-explorer.vsix');
+  const stepNoPage = async (name, f) => {
+    try {
+      const v = await f();
+      record(`package: ${name}`, true);
+      return v;
+    } catch (e) {
+      record(`package: ${name}`, false, e?.stack ?? String(e));
+      throw e;
+    }
+  };
+  let dirs;
+  try {
+    await stepNoPage('npm run package produces a .vsix', async () => {
+      run('npm', ['run', 'package', '--', '--out', vsix], { cwd: REPO });
+      if (!fs.existsSync(vsix)) throw new Error(`no ${vsix}`);
+      log(`package: ${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB`);
+      const list = spawnSync('unzip', ['-l', vsix], { encoding: 'utf8' });
+      if (list.status === 0) fs.writeFileSync(path.join(OUT, 'vsix-contents.txt'), list.stdout);
+    });
+    dirs = serverDirs(path.join(root, 'server'));
+    await stepNoPage('the .vsix installs into a fresh code-server', async () => {
+      run(env.node24, [env.codeServer, ...commonFlags(dirs), '--install-extension', vsix], { cwd: root, env: serverEnv(env, dirs) });
+      const installed = fs.readdirSync(dirs.extensions).filter((f) => f.startsWith(`${EXT_ID}-`));
+      if (installed.length !== 1) throw new Error(`extensions dir holds ${fs.readdirSync(dirs.extensions).join(', ')}`);
+      log(`package: installed ${installed[0]}`);
+    });
+  } catch {
+    return;
+  }
+  const ws = makeWorkspace(path.join(root, 'workspace'), images);
+  const server = await startServer(env, dirs, ws, {}, 'code-server-package');
+  const { page, url } = await openWorkbench(ctx, server, ws, null, 'package');
+  const step = stepper('package', page);
+  const img = images[1]?.name ?? images[0].name;
+  await step('workbench loads the installed extension', async () => {
+    await page.goto(url);
+    await waitWorkbench(page);
+  });
+  await step(`open ${img} from the Explorer, then F1 > FG-CAM: Explain Image`, async () => {
+    const row = explorerRow(page, img);
+    await row.waitFor({ timeout: 30_000 });
+    await row.dblclick();
+    // The image preview is the active editor when its tab is.
+    await page.locator(`.tabs-container .tab.active:has-text("${img}")`).waitFor({ timeout: 30_000 });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill('>FG-CAM: Explain Image');
+    const entry = page.locator('.quick-input-widget .monaco-list-row', { hasText: /FG-CAM: Explain Image/ }).first();
+    await entry.waitFor({ timeout: 15_000 });
+    await entry.click();
+  });
+  await step('the heatmap renders (canvas pixels)', async () => {
+    const r = await waitRendered(page, 'the heatmap canvas with data-rendered', 120_000);
+    const s = await r.frame.evaluate(canvasProbe, {});
+    if (!notBlank(s)) throw new Error(`canvas looks blank/uniform: ${JSON.stringify(s)}`);
+    await shot(page, 'package-workbench.png');
+  });
+  await page.close().catch(() => {});
+  await server.stop();
+}
+
+// ------------------------------------------------------------------ main
+async function main() {
+  fs.rmSync(OUT, { recursive: true, force: true });
+  fs.mkdirSync(OUT, { recursive: true });
+  const env = readEnv();
+  log(`repo ${REPO}; extension ${EXT_DIR}; parts ${[...PARTS].join(',')}; output ${OUT}`);
+
+  if (!SKIP_BUILD && (PARTS.has('suite') || PARTS.has('ui'))) {
+    run('npm', ['run', 'build'], { cwd: REPO });
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-it-'));
+  if (!KEEP) cleanups.push(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  else log(`keeping ${tmp}`);
+
+  const images = sampleImages();
+  const ctx = await browser(env);
+
+  if (PARTS.has('suite') || PARTS.has('ui')) {
+    const dirs = serverDirs(path.join(tmp, 'server'));
+    const wsSuite = makeWorkspace(path.join(tmp, 'ws-suite'), images);
+    const wsUi = makeWorkspace(path.join(tmp, 'ws-ui'), images);
+    // The suite reads what it needs from this file (the extension host inherits the env).
+    const suiteConfig = path.join(tmp, 'suite-config.json');
+    fs.writeFileSync(suiteConfig, JSON.stringify({ workspace: wsSuite, repo: REPO, images, model: path.join(REPO, 'models', 'fashion-vgg', 'model.json'), out: OUT }, null, 2));
+    const server = await startServer(env, dirs, wsSuite, { FGCAM_IT_CONFIG: suiteConfig });
+    server.dirsRoot = dirs.root;
+
+    if (PARTS.has('suite')) {
+      const suiteJs = path.join(tmp, 'suite', 'index.js');
+      let built = false;
+      try {
+        const esbuild = requireRepo('esbuild');
+        await esbuild.build({
+          entryPoints: [path.join(HERE, 'suite', 'index.ts')],
+          bundle: true,
+          platform: 'node',
+          format: 'cjs',
+          target: 'node20',
+          external: ['vscode'],
+          outfile: suiteJs,
+          sourcemap: 'inline',
+          logLevel: 'warning',
+        });
+        built = true;
+      } catch (e) {
+        record('suite: bundles with esbuild', false, e?.message ?? String(e));
+      }
+      if (built) {
+        const t = Date.now();
+        try {
+          await partSuite(env, server, ctx, wsSuite, images, suiteJs);
+        } catch (e) {
+          record('suite: runs', false, e?.stack ?? String(e));
+        }
+        log(`suite part took ${((Date.now() - t) / 1000).toFixed(1)}s`);
+      }
+    }
+    if (PARTS.has('ui')) {
+      const t = Date.now();
+      try {
+        await partUi(env, server, ctx, wsUi, images);
+      } catch (e) {
+        record('ui: runs', false, e?.stack ?? String(e));
+      }
+      log(`ui part took ${((Date.now() - t) / 1000).toFixed(1)}s`);
+    }
+    await server.stop();
+  }
+  if (PARTS.has('package')) {
+    const t = Date.now();
+    try {
+      await partPackage(env, ctx, images);
+    } catch (e) {
+      record('package: runs', false, e?.stack ?? String(e));
+    }
+    log(`package part took ${((Date.now() - t) / 1000).toFixed(1)}s`);
+  }
+}
+
+let fatal;
+try {
+  await main();
+} catch (e) {
+  fatal = e;
+  record('harness', false, e?.stack ?? String(e));
+} finally {
+  await cleanup();
+}
+if (failures.length) {
+  console.log('\nFailures:');
+  for (const f of failures) console.log(`  - ${f.split('\n')[0]}`);
+}
+console.log(`\nTotal time ${elapsed()}; output in ${OUT}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || fatal || passed === 0 ? 1 : 0);
