@@ -42,7 +42,6 @@ const targets = [
     ...nodeCommon,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/cli.js',
-    banner: { js: '#!/usr/bin/env node' },
     need: 'src/cli/main.ts',
   },
   { ...nodeCommon, entryPoints: ['bench/bench.ts'], outfile: 'dist/bench.js', need: 'bench/bench.ts' },

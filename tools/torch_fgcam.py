@@ -238,7 +238,9 @@ class FastWalker:
             if isinstance(m, nn.Conv2d):
                 W = m.weight.detach()
                 Wp, Wn = W.clamp(min=0), W.clamp(max=0)
-                if i == input_conv:    # one conv on [X, L, H] stacked along channels
+                if m.groups != 1:      # channel stacking would break the groups: exact rules
+                    self.w[i] = None
+                elif i == input_conv:  # one conv on [X, L, H] stacked along channels
                     self.w[i] = torch.cat([W, -Wp, -Wn], dim=1).contiguous()
                 elif self.nonneg[i]:   # X- == 0: the W- branch is exactly zero
                     self.w[i] = Wp.contiguous()
@@ -270,7 +272,9 @@ class FastWalker:
                     R = pool_rule(m, X, R)
             elif isinstance(m, nn.Conv2d):
                 p, W = conv_params(m), self.w[i]
-                if i == self.input_conv:
+                if W is None:
+                    R = (conv_zbeta if i == self.input_conv else conv_zplus)(m, X, R)
+                elif i == self.input_conv:
                     L = torch.full_like(X, X.min().item())
                     H = torch.full_like(X, X.max().item())
                     XLH = torch.cat([X, L, H], dim=1)

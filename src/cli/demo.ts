@@ -56,6 +56,7 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
     },
     {
       printTop: 3,
+      listFiles: false,
       pickLayers: (layers) => ['input', ...layers.filter((l) => l.className === 'MaxPooling2D').map((l) => l.name)],
     },
   );

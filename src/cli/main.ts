@@ -8,7 +8,7 @@ async function runLayers(c: Extract<Command, { cmd: 'layers' }>): Promise<number
   const { initBackend } = await import('../engine/backend');
   const { listLayers, loadModel } = await import('../engine/explain');
   const backend = await initBackend(c.backend);
-  for (const w of backend.warnings) process.stderr.write(`fgcam: warning: ${w}\n`);
+  if (c.backend !== 'auto' || backend.name === 'cpu') for (const w of backend.warnings) process.stderr.write(`fgcam: warning: ${w}\n`);
   let layers;
   try {
     layers = listLayers(await loadModel(c.model));

@@ -41,6 +41,8 @@ export interface RunExtras {
   printTop?: number;
   /** Chooses the layers from the model's list, replacing args.layers. */
   pickLayers?: (layers: LayerInfo[]) => string[];
+  /** Print every written file (default) or one count per image. */
+  listFiles?: boolean;
 }
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -133,7 +135,8 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
 
   const backend = await initBackend(a.backend);
   const report: Report = { backend: backend.name, model: a.model, results: [], failures };
-  for (const w of backend.warnings) warn(`fgcam: warning: ${w}`);
+  // In auto mode a missing tfjs-node is normal: only the slow cpu fallback is worth a warning.
+  if (a.backend !== 'auto' || backend.name === 'cpu') for (const w of backend.warnings) warn(`fgcam: warning: ${w}`);
   const fatal = (m: string): number => {
     warn(`fgcam: error: ${m}`);
     if (a.json) process.stdout.write(JSON.stringify({ ...report, error: m }, null, 2) + '\n');
@@ -210,12 +213,13 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
           try {
             await writeFileAtomic(file, make(), { overwrite: a.force });
             entry.files.push(file);
-            progress.log(`  wrote ${file}`, a.json ? process.stderr : process.stdout);
+            if (extras.listFiles !== false) progress.log(`  wrote ${file}`, a.json ? process.stderr : process.stdout);
           } catch (e) {
             fail(image, msg(e));
           }
         }
       }
+      if (extras.listFiles === false) progress.log(`  wrote ${entry.files.length} files`, a.json ? process.stderr : process.stdout);
       const t4 = performance.now();
       entry.timingsMs = { decode: t1 - t0, preprocess: t2 - t1, ...ex.timings, explain: t3 - t2, write: t4 - t3, total: t4 - t0 };
       report.results.push(entry);

@@ -459,7 +459,31 @@ async function waitWorkbench(page, timeout = 90_000) {
 }
 
 function explorerRow(page, name) {
-  return page.locator(`.explorer-folders-view .monaco-list-row:has(.label-name:text-is("${name}"))`).first();
+  return page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${name}"]`).first();
+}
+
+/**
+ * Right-clicks `target` and clicks the menu entry matching `entry`. Extension menu entries
+ * appear only once the extension host has registered the extension, a few seconds after the
+ * workbench shows: retry (Escape, right-click again) until the entry is there.
+ */
+async function contextMenu(page, target, entry, timeout = 90_000) {
+  const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: entry }).first();
+  const end = Date.now() + timeout;
+  let seen = [];
+  for (;;) {
+    await target.click({ button: 'right' });
+    try {
+      await item.waitFor({ timeout: 3000 });
+      await item.click();
+      return;
+    } catch {
+      seen = await page.locator('.context-view .monaco-menu .action-item .action-label').allTextContents().catch(() => []);
+      await page.keyboard.press('Escape');
+    }
+    if (Date.now() > end) throw new Error(`no context menu entry ${entry} after ${timeout} ms; the menu had: ${seen.filter(Boolean).join(' | ')}`);
+    await sleep(1000);
+  }
 }
 
 async function shot(page, name) {
@@ -558,12 +582,7 @@ async function partUi(env, server, ctx, workspace, images) {
     await explorerRow(page, img).waitFor({ timeout: 30_000 });
   });
   await step(`Explorer: right-click ${img} > FG-CAM: Explain Image`, async () => {
-    const row = explorerRow(page, img);
-    await row.click();
-    await row.click({ button: 'right' });
-    const item = page.locator('.monaco-menu .action-item .action-label', { hasText: /Explain Image/ }).first();
-    await item.waitFor({ timeout: 15_000 });
-    await item.click();
+    await contextMenu(page, explorerRow(page, img), /Explain Image/);
   });
   await step('the panel renders a heatmap that is not blank (canvas pixels)', async () => {
     const r = await waitRendered(page, 'the heatmap canvas with data-rendered', 120_000);
