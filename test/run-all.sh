@@ -5,6 +5,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pass=0; fail=0
+# Debian's PyTorch builds the cross-check fixtures of the slow tests (ONNX exports).
+if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing python3-torch and python3-torchvision (Debian) for the cross-checks"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision > /dev/null) || echo "!! could not install python3-torch: the PyTorch cross-checks will be skipped"
+fi
 count_node() { # adds node:test's "# pass N" / "# fail N" from a log
   local p f
   p=$(grep -E '^# pass [0-9]+' "$1" | tail -1 | awk '{print $3}'); f=$(grep -E '^# fail [0-9]+' "$1" | tail -1 | awk '{print $3}')

@@ -196,10 +196,8 @@ def main():
         # float32 fast walk (the bench's implementation) vs this float64 walk
         _, fast = walker.walk(xs_fast, pool_idx, E.float(), ci, keep_maps=True)
         maps, f32err = {}, 0.0
-        for layer in MAP_LAYERS:
-            i = index.get(layer)
-            if i is None or i > ci:
-                continue
+        for layer in [cam] + [n for n in MAP_LAYERS if n in index and index[n] < ci]:
+            i = index[layer]
             m = fg.raw_map(rel[i])
             maps[layer] = {'file': save(f'maps/{case_id}.{layer}.npy', m.numpy()),
                            'shape': list(m.shape), 'sum': float(m.sum())}

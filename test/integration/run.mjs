@@ -400,7 +400,7 @@ function canvasProbe({ save, against }) {
   if (against) {
     const prev = snaps[against];
     if (!prev) changed = { error: `no snapshot ${against}` };
-    else if (prev.w !== w || prev.h !== h) changed = { fraction: 1, sizeChanged: true };
+    else if (prev.w !== w || prev.h !== h) changed = { fraction: 1, sizeChanged: true, prevRendered: prev.rendered };
     else {
       let diff = 0;
       let sad = 0;
@@ -409,10 +409,10 @@ function canvasProbe({ save, against }) {
         sad += a;
         if (a > 12) diff++;
       }
-      changed = { fraction: diff / n, meanAbs: sad / (3 * n) };
+      changed = { fraction: diff / n, meanAbs: sad / (3 * n), prevRendered: prev.rendered };
     }
   }
-  if (save) snaps[save] = { w, h, d: new Uint8ClampedArray(d) };
+  if (save) snaps[save] = { w, h, d: new Uint8ClampedArray(d), rendered: c.getAttribute('data-rendered') };
   return { w, h, rendered: c.getAttribute('data-rendered'), colors: colors.size, std, opaque: opaque / n, changed };
 }
 
@@ -432,8 +432,13 @@ async function waitRendered(page, what, timeout = 120_000) {
     const f = await heatmapFrame(page);
     if (!f) return undefined;
     const s = await f.evaluate(canvasProbe, {});
-    return s && !s.missing && s.rendered != null && s.w > 0 ? { frame: f, stats: s } : undefined;
+    return s && !s.missing && isRendered(s) && s.w > 0 ? { frame: f, stats: s } : undefined;
   }, { timeout, interval: 300 });
+}
+
+/** data-rendered: a render counter ("0" before the first render) or any other non-empty mark. */
+function isRendered(s) {
+  return s.rendered != null && s.rendered !== '' && s.rendered !== '0' && s.rendered !== 'false';
 }
 
 function notBlank(s) {
@@ -443,10 +448,14 @@ function notBlank(s) {
 /** Polls until the canvas differs from snapshot `name` (the render after a control change). */
 async function waitChanged(frame, name, what, timeout = 60_000) {
   let last;
+  const count = (r) => (/^\d+$/.test(r ?? '') ? Number(r) : undefined);
   try {
     return await poll(what, async () => {
       last = await frame.evaluate(canvasProbe, { against: name });
-      return last.rendered != null && last.changed && last.changed.fraction > 0.005 ? last : undefined;
+      // A newer render (when data-rendered counts), different pixels, and not blank.
+      const prev = count(last.changed?.prevRendered);
+      const newer = prev === undefined || count(last.rendered) > prev;
+      return isRendered(last) && newer && last.changed && last.changed.fraction > 0.005 && notBlank(last) ? last : undefined;
     }, { timeout, interval: 250 });
   } catch (e) {
     throw new Error(`${e.message}; last probe ${JSON.stringify(last)}`);
@@ -536,12 +545,10 @@ function checkPng(file) {
 
 // ------------------------------------------------------------------ parts
 async function partSuite(env, server, ctx, workspace, images, suiteJs) {
-  const cfg = path.join(server.dirsRoot, 'suite-config.json');
   const { page, url } = await openWorkbench(ctx, server, workspace, [
     ['extensionDevelopmentPath', server.remote(EXT_DIR)],
     ['extensionTestsPath', server.remote(suiteJs)],
   ], 'suite');
-  void cfg;
   let resolveExit;
   const exitCode = new Promise((r) => (resolveExit = r));
   await page.exposeFunction('codeAutomationExit', (code) => {
@@ -576,6 +583,7 @@ async function partUi(env, server, ctx, workspace, images) {
   const img = images[0].name;
   const stem = img.replace(/\.[^.]+$/, '');
   let frame;
+  let pickedLayer;
   await step('workbench loads with the Explorer', async () => {
     await page.goto(url);
     await waitWorkbench(page);
@@ -603,6 +611,7 @@ async function partUi(env, server, ctx, workspace, images) {
       if (others.length === 0) throw new Error(`the layer picker has only ${JSON.stringify(values)}`);
       const pick = others[Math.floor(others.length / 2)];
       log(`ui: layer ${current} -> ${pick} (of ${values.length})`);
+      pickedLayer = pick;
       await picker.selectOption(pick);
     } else {
       // A list of buttons/options: click one that is not selected.
@@ -632,7 +641,8 @@ async function partUi(env, server, ctx, workspace, images) {
     await sleep(200);
     const sizes = files.map((f) => `${f} (${checkPng(path.join(workspace, f))})`);
     log(`ui: exported ${sizes.join(', ')}`);
-    if (!files.some((f) => /-denoised\./.test(f))) throw new Error(`expected denoised names after the toggle, got ${files.join(', ')}`);
+    if (!files.every((f) => f.includes('-denoised.'))) throw new Error(`expected "-denoised" names after the toggle, got ${files.join(', ')}`);
+    if (pickedLayer && /^[\w-]+$/.test(pickedLayer) && !files.every((f) => f.includes(`.${pickedLayer}.`))) throw new Error(`expected the layer ${pickedLayer} in the names, got ${files.join(', ')}`);
   });
   await step('screenshot of the panel', async () => {
     // Let the export notification settle, then frame the panel's editor group.

@@ -153,6 +153,14 @@ class Builder {
     return v.konst;
   }
 
+  /** Forgets constants read only by this node, so their memory can go before the import ends. */
+  private release(n: onnx.INodeProto, ...ks: number[]): void {
+    for (const k of ks) {
+      const name = n.input?.[k];
+      if (name && this.uses.get(name) === 1) this.vals.delete(name);
+    }
+  }
+
   private emit(n: onnx.INodeProto, op: Op, inputs: string[], shape: number[], activation?: Activation, hwc?: Val['hwc'], name?: string): string {
     const nm = this.unique(name ?? (n.name || (n.output?.[0] as string)));
     const node: GraphNode = { name: nm, className: n.opType as string, op, inputs, outputShape: [] };
@@ -276,16 +284,21 @@ class Builder {
     const padding = this.windowPadding(n, at, inHW, [kh, kw], strides, dilations);
     const outHW = Builder.outSize(inHW, padding, [kh, kw], strides, dilations);
     const bias = b ? tf.tensor1d(b.data as Float32Array) : undefined;
+    const src = w.data as Float32Array;
+    const hw = kh * kw;
+    const dst = new Float32Array(src.length);
     let op: Op;
     if (group > 1 && group === cIn && ig === 1) {
-      // Depthwise: output channel c*mult + m reads input channel c, as in TF.
+      // Depthwise [C*mult, 1, kh, kw] -> [kh, kw, C, mult]: output channel c*mult + m reads input c, as in TF.
       const mult = o / cIn;
-      const weight = tf.tidy(() => tf.transpose(tf.tensor4d(w.data as Float32Array, [cIn, mult, kh, kw]), [2, 3, 0, 1])) as tf.Tensor4D;
-      op = { kind: 'depthwise', weight, bias, strides, dilations, padding };
+      for (let oc = 0; oc < o; oc++) for (let p = 0; p < hw; p++) dst[p * o + oc] = src[oc * hw + p];
+      op = { kind: 'depthwise', weight: tf.tensor4d(dst, [kh, kw, cIn, mult]), bias, strides, dilations, padding };
     } else {
-      const weight = tf.tidy(() => tf.transpose(tf.tensor4d(w.data as Float32Array, [o, ig, kh, kw]), [2, 3, 1, 0])) as tf.Tensor4D;
-      op = { kind: 'conv', weight, bias, strides, dilations, padding, groups: group };
+      // OIHW -> HWIO (in plain JS: tf transposes would grow the wasm heap by the weight size).
+      for (let oc = 0; oc < o; oc++) for (let c = 0; c < ig; c++) for (let p = 0; p < hw; p++) dst[(p * ig + c) * o + oc] = src[(oc * ig + c) * hw + p];
+      op = { kind: 'conv', weight: tf.tensor4d(dst, [kh, kw, ig, o]), bias, strides, dilations, padding, groups: group };
     }
+    this.release(n, 1, 2);
     this.emit(n, op, [x.node], [1, o, ...outHW]);
   }
 
@@ -294,6 +307,7 @@ class Builder {
     const [gamma, beta, mean, variance] = [1, 2, 3, 4].map((k) => this.konst(n, k, 'a batch-norm parameter').data);
     if (x.shape.length !== 4 && x.shape.length !== 2) throw this.err(n, `batch norm of a rank-${x.shape.length} tensor is not supported.`);
     const { scale, offset } = foldBN(mean, variance, gamma, beta, new Attrs(n).float('epsilon', 1e-5));
+    this.release(n, 1, 2, 3, 4);
     this.emit(n, { kind: 'batchnorm', scale: tf.tensor1d(scale), offset: tf.tensor1d(offset) }, [x.node], x.shape);
   }
 
@@ -395,7 +409,8 @@ class Builder {
     if (p.length !== 8 || p[0] || p[1] || p[4] || p[5] || value !== 0) throw this.err(n, `only zero padding of height and width is supported (pads ${JSON.stringify(p)}, value ${value}).`);
     const tblr: [number, number, number, number] = [p[2], p[6], p[3], p[7]];
     const shape = [1, x.shape[1], x.shape[2] + p[2] + p[6], x.shape[3] + p[3] + p[7]];
-    if (tblr.every((v) => v >= 0)) this.emit(n, { kind: 'pad', pads: tblr }, [x.node], shape);
+    if (isZero(tblr)) this.vals.set(n.output?.[0] as string, x); // torch emits Pad(0) before some AvgPools
+    else if (tblr.every((v) => v >= 0)) this.emit(n, { kind: 'pad', pads: tblr }, [x.node], shape);
     else if (tblr.every((v) => v <= 0)) this.emit(n, { kind: 'crop', crops: tblr.map((v) => -v) as typeof tblr }, [x.node], shape);
     else throw this.err(n, 'mixed positive and negative pads are not supported.');
   }
@@ -456,17 +471,19 @@ class Builder {
     const [K, M] = transB ? [B.dims[1], B.dims[0]] : [B.dims[0], B.dims[1]];
     if (B.dims.length !== 2 || K !== x.shape[1]) throw this.err(n, `weight [${B.dims}] does not fit ${x.shape[1]} input features.`);
     const alpha = gemm ? at.float('alpha', 1) : 1;
-    const weight = tf.tidy(() => {
-      let t: tf.Tensor = tf.tensor2d(B.data as Float32Array, B.dims as [number, number]);
-      if (transB) t = tf.transpose(t);
-      if (alpha !== 1) t = tf.mul(t, alpha);
-      if (x.hwc) {
-        // Rows are in the file's C,H,W order; our flatten delivers H,W,C.
-        const [c, h, w] = x.hwc;
-        t = tf.reshape(tf.transpose(tf.reshape(t, [c, h, w, M]), [1, 2, 0, 3]), [K, M]);
-      }
-      return t;
-    }) as tf.Tensor2D;
+    // One pass: transpose to [in, out], scale by alpha, and move rows from the file's C,H,W
+    // flatten order to our H,W,C order when a spatial map was flattened.
+    const src = B.data as Float32Array;
+    const dst = new Float32Array(K * M);
+    const [c, h, w] = x.hwc ?? [K, 1, 1];
+    const hw = h * w;
+    for (let k = 0; k < K; k++) {
+      const r = x.hwc ? (k % hw) * c + Math.floor(k / hw) : k;
+      const row = r * M;
+      if (transB) for (let o = 0; o < M; o++) dst[row + o] = src[o * K + k] * alpha;
+      else for (let o = 0; o < M; o++) dst[row + o] = src[k * M + o] * alpha;
+    }
+    const weight = tf.tensor2d(dst, [K, M]);
     let bias: tf.Tensor1D | undefined;
     if (gemm && n.input?.[2]) {
       const C = this.konst(n, 2, 'the bias');
@@ -474,6 +491,7 @@ class Builder {
       const beta = at.float('beta', 1);
       bias = tf.tensor1d(Float32Array.from(C.data as ArrayLike<number>, (v) => v * beta));
     }
+    this.release(n, 1, 2);
     this.emit(n, { kind: 'dense', weight, bias }, [x.node], [1, M]);
   }
 }

@@ -81,7 +81,7 @@ async function until<T>(what: string, f: () => T | undefined | false, ms = 30_00
 let cfg: Config;
 let api: FgcamApi;
 const ws = (...p: string[]) => path.join(cfg.workspace, ...p);
-const brief = (s: PanelState) => JSON.stringify({ ...s, layers: `${s.layers.length} layers`, top: s.top.slice(0, 2) });
+const brief = (s: PanelState) => JSON.stringify({ ...s, layers: `${s.layers?.length} layers`, top: s.top?.slice(0, 2) });
 
 function loadConfig(): Config {
   const file = process.env.FGCAM_IT_CONFIG;
@@ -329,7 +329,7 @@ export async function run(): Promise<void> {
       failed++;
       const err = e as Error;
       out(`not ok - ${t.name} (${((Date.now() - start) / 1000).toFixed(1)}s) # ${err?.message ?? String(e)}`);
-      if (!(err instanceof AssertionError) && err?.stack) out(`#   ${err.stack.split('\n').slice(1, 6).join('\n[fgcam-it] #   ')}`);
+      if (!(err instanceof AssertionError) && err?.stack) for (const l of err.stack.split('\n').slice(1, 6)) out(`#   ${l.trim()}`);
     }
   }
   out(`# suite took ${((Date.now() - t0) / 1000).toFixed(1)}s`);
