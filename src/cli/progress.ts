@@ -39,9 +39,11 @@ export class Progress {
   private draw(): void {
     const width = 24;
     const filled = Math.round((this.done / Math.max(this.total, 1)) * width);
-    const cols = this.out.columns ?? 80;
+    const cols = this.out.columns || 80;
     const head = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${this.done}/${this.total} `;
-    const name = this.current.length > cols - head.length - 1 ? '…' + this.current.slice(-(cols - head.length - 2)) : this.current;
+    // Keep to one line: a wrapped bar cannot be redrawn with \r.
+    const room = cols - head.length - 1;
+    const name = this.current.length <= room ? this.current : room > 8 ? '…' + this.current.slice(-(room - 1)) : '';
     this.out.write('\r\x1b[K' + head + name);
   }
 }

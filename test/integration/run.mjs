@@ -446,7 +446,7 @@ function notBlank(s) {
 }
 
 /** Polls until the canvas differs from snapshot `name` (the render after a control change). */
-async function waitChanged(frame, name, what, timeout = 60_000) {
+async function waitChanged(frame, name, what, timeout = 60_000, { allowBlank = false } = {}) {
   let last;
   const count = (r) => (/^\d+$/.test(r ?? '') ? Number(r) : undefined);
   try {
@@ -455,7 +455,7 @@ async function waitChanged(frame, name, what, timeout = 60_000) {
       // A newer render (when data-rendered counts), different pixels, and not blank.
       const prev = count(last.changed?.prevRendered);
       const newer = prev === undefined || count(last.rendered) > prev;
-      return isRendered(last) && newer && last.changed && last.changed.fraction > 0.005 && notBlank(last) ? last : undefined;
+      return isRendered(last) && newer && last.changed && last.changed.fraction > 0.005 && (allowBlank || notBlank(last)) ? last : undefined;
     }, { timeout, interval: 250 });
   } catch (e) {
     throw new Error(`${e.message}; last probe ${JSON.stringify(last)}`);
@@ -501,10 +501,14 @@ async function shot(page, name) {
   return file;
 }
 
-/** Runs one named UI step; a failing step fails the dependent steps after it. */
+/**
+ * Runs one named UI step. A failing step fails the steps after it ("not run"), unless it was
+ * declared { critical: false } (later steps do not depend on its outcome).
+ */
 function stepper(prefix, page) {
   let broken;
-  return async (name, f) => {
+  let nfail = 0;
+  return async (name, f, { critical = true } = {}) => {
     const full = `${prefix}: ${name}`;
     if (broken) {
       record(full, false, `not run: "${broken}" failed`);
@@ -516,10 +520,11 @@ function stepper(prefix, page) {
       record(`${full} (${((Date.now() - t) / 1000).toFixed(1)}s)`, true);
       return v;
     } catch (e) {
-      broken = name;
-      await shot(page, `${prefix.replace(/\W+/g, '-')}-failure.png`);
-      await fs.promises.writeFile(path.join(OUT, `${prefix.replace(/\W+/g, '-')}-failure.html`), await page.content().catch(() => '')).catch(() => {});
-      record(full, false, e?.stack ?? String(e));
+      if (critical) broken = name;
+      const base = `${prefix.replace(/\W+/g, '-')}-failure-${++nfail}`;
+      await shot(page, `${base}.png`);
+      await fs.promises.writeFile(path.join(OUT, `${base}.html`), await page.content().catch(() => '')).catch(() => {});
+      record(full, false, `${e?.stack ?? String(e)}\n(screenshot ${path.join(OUT, `${base}.png`)})`);
       return undefined;
     }
   };
@@ -577,6 +582,15 @@ async function partSuite(env, server, ctx, workspace, images, suiteJs) {
   await page.close().catch(() => {});
 }
 
+/** Sets the panel's opacity slider and waits for the re-render. */
+async function setOpacity(frame, value) {
+  const slider = frame.locator('[data-testid=opacity]');
+  if ((await slider.inputValue()) === String(value)) return;
+  await frame.evaluate(canvasProbe, { save: 'beforeOpacity' });
+  await slider.fill(String(value));
+  await waitChanged(frame, 'beforeOpacity', `the canvas to re-render at opacity ${value}`, 30_000, { allowBlank: true });
+}
+
 async function partUi(env, server, ctx, workspace, images) {
   const { page, url } = await openWorkbench(ctx, server, workspace, [['extensionDevelopmentPath', server.remote(EXT_DIR)]], 'ui');
   const step = stepper('ui', page);
@@ -584,6 +598,7 @@ async function partUi(env, server, ctx, workspace, images) {
   const stem = img.replace(/\.[^.]+$/, '');
   let frame;
   let pickedLayer;
+  let defaultOpacity;
   await step('workbench loads with the Explorer', async () => {
     await page.goto(url);
     await waitWorkbench(page);
@@ -595,67 +610,61 @@ async function partUi(env, server, ctx, workspace, images) {
   await step('the panel renders a heatmap that is not blank (canvas pixels)', async () => {
     const r = await waitRendered(page, 'the heatmap canvas with data-rendered', 120_000);
     frame = r.frame;
-    const s = await frame.evaluate(canvasProbe, { save: 'first' });
+    const s = await frame.evaluate(canvasProbe, {});
     if (!notBlank(s)) throw new Error(`canvas looks blank/uniform: ${JSON.stringify(s)}`);
-    log(`ui: canvas ${s.w}x${s.h}, ${s.colors} colours, std ${s.std.map((x) => x.toFixed(1)).join('/')}`);
+    // The canvas blends the image and the heatmap: at opacity 1 it is the heatmap alone,
+    // so its pixels say whether the map itself has structure.
+    defaultOpacity = await frame.locator('[data-testid=opacity]').inputValue();
+    await setOpacity(frame, 1);
+    const h = await frame.evaluate(canvasProbe, {});
+    if (!notBlank(h)) throw new Error(`the heatmap alone (opacity 1) is uniform: ${JSON.stringify(h)}`);
+    log(`ui: canvas ${h.w}x${h.h}; heatmap alone: ${h.colors} colours, std ${h.std.map((x) => x.toFixed(1)).join('/')}`);
   });
   await step('switching the layer changes the rendered map', async () => {
     const picker = frame.locator('[data-testid=layer-picker]');
     await picker.waitFor({ timeout: 10_000 });
-    const tag = await picker.evaluate((e) => e.tagName);
-    const s0 = await frame.evaluate(canvasProbe, { save: 'beforeLayer' });
-    if (tag === 'SELECT') {
-      const { values, current } = await picker.evaluate((e) => ({ values: [...e.options].filter((o) => !o.disabled).map((o) => o.value), current: e.value }));
-      // A layer between the input and the last one: the most different from the input map.
-      const others = values.filter((v) => v !== current);
-      if (others.length === 0) throw new Error(`the layer picker has only ${JSON.stringify(values)}`);
-      const pick = others[Math.floor(others.length / 2)];
-      log(`ui: layer ${current} -> ${pick} (of ${values.length})`);
-      pickedLayer = pick;
-      await picker.selectOption(pick);
-    } else {
-      // A list of buttons/options: click one that is not selected.
-      const opts = picker.locator('[role=option], button, li');
-      const n = await opts.count();
-      if (n < 2) throw new Error(`layer picker <${tag}> has ${n} options`);
-      await opts.nth(Math.floor(n / 2)).click();
-    }
-    const s = await waitChanged(frame, 'beforeLayer', 'the canvas to change after the layer switch');
-    if (!notBlank(s)) throw new Error(`canvas blank after the layer switch: ${JSON.stringify(s)} (before ${JSON.stringify(s0)})`);
+    await frame.evaluate(canvasProbe, { save: 'beforeLayer' });
+    const { values, current } = await picker.evaluate((e) => ({ values: [...e.options].filter((o) => !o.disabled).map((o) => o.value), current: e.value }));
+    const others = values.filter((v) => v !== current);
+    if (others.length === 0) throw new Error(`the layer picker offers only ${JSON.stringify(values)}`);
+    // A layer half-way down the walk: its map differs most from the input's.
+    pickedLayer = others[Math.floor(others.length / 2)];
+    log(`ui: layer ${current} -> ${pickedLayer} (${values.length} layers offered)`);
+    await picker.selectOption(pickedLayer);
+    await waitChanged(frame, 'beforeLayer', 'the canvas to change after the layer switch');
   });
-  await step('toggling denoise changes the rendered map', async () => {
+  await step('screenshot of the panel (media/screenshot-panel.png)', async () => {
+    await setOpacity(frame, defaultOpacity ?? 0.5);
+    const outer = await frame.parentFrame()?.frameElement();
+    if (!outer) throw new Error('no webview iframe element');
+    const panelShot = path.join(OUT, 'screenshot-panel.png');
+    await outer.screenshot({ path: panelShot });
+    const full = await shot(page, 'ui-workbench.png');
+    fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
+    fs.copyFileSync(panelShot, SCREENSHOT_README);
+    log(`ui: screenshots ${path.relative(REPO, SCREENSHOT_README)}, ${path.relative(REPO, panelShot)}, ${path.relative(REPO, full)}`);
+  }, { critical: false });
+  await step('toggling denoise changes the rendered map (and it is not uniform)', async () => {
+    await setOpacity(frame, 1);
     await frame.evaluate(canvasProbe, { save: 'beforeDenoise' });
-    const d = frame.locator('[data-testid=denoise]');
-    await d.click();
-    const s = await waitChanged(frame, 'beforeDenoise', 'the canvas to change after the denoise toggle', 120_000);
-    if (!notBlank(s)) throw new Error(`canvas blank after denoise: ${JSON.stringify(s)}`);
-  });
+    await frame.locator('[data-testid=denoise]').click();
+    await waitChanged(frame, 'beforeDenoise', 'the canvas to change after the denoise toggle (a non-uniform heatmap)', 120_000);
+  }, { critical: false });
   await step('the export button writes heatmap + overlay PNGs next to the image', async () => {
+    const denoised = await frame.locator('[data-testid=denoise]').isChecked();
     const before = new Set(exportedFiles(workspace, stem));
     await frame.locator('[data-testid=export]').click();
     const files = await poll('exported files next to the image', () => {
       const now = exportedFiles(workspace, stem).filter((f) => !before.has(f));
       return now.some((f) => f.endsWith('.overlay.png')) && now.some((f) => !f.endsWith('.overlay.png')) ? now : undefined;
     }, { timeout: 60_000 });
-    // Atomic writes: a file that exists is complete; still, give the second one a moment.
-    await sleep(200);
-    const sizes = files.map((f) => `${f} (${checkPng(path.join(workspace, f))})`);
-    log(`ui: exported ${sizes.join(', ')}`);
-    if (!files.every((f) => f.includes('-denoised.'))) throw new Error(`expected "-denoised" names after the toggle, got ${files.join(', ')}`);
-    if (pickedLayer && /^[\w-]+$/.test(pickedLayer) && !files.every((f) => f.includes(`.${pickedLayer}.`))) throw new Error(`expected the layer ${pickedLayer} in the names, got ${files.join(', ')}`);
+    log(`ui: exported ${files.join(', ')}`);
+    if (files.some((f) => f.includes('-denoised.') !== denoised)) throw new Error(`denoise is ${denoised ? 'on' : 'off'} but the names are ${files.join(', ')}`);
+    if (/^[\w-]+$/.test(pickedLayer ?? '') && !files.every((f) => f.includes(`.${pickedLayer}.`))) throw new Error(`expected the layer ${pickedLayer} in the names, got ${files.join(', ')}`);
+    const sizes = files.map((f) => `${f}: ${checkPng(path.join(workspace, f))}`);
+    log(`ui: ${sizes.join('; ')}`);
   });
-  await step('screenshot of the panel', async () => {
-    // Let the export notification settle, then frame the panel's editor group.
-    const outer = await frame.parentFrame()?.frameElement();
-    if (!outer) throw new Error('no webview iframe element');
-    await sleep(500);
-    const full = await shot(page, 'ui-workbench.png');
-    const panelShot = path.join(OUT, 'screenshot-panel.png');
-    await outer.screenshot({ path: panelShot });
-    fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
-    fs.copyFileSync(panelShot, SCREENSHOT_README);
-    log(`ui: screenshots ${path.relative(REPO, panelShot)}, ${path.relative(REPO, full)}, ${path.relative(REPO, SCREENSHOT_README)}`);
-  });
+  await shot(page, 'ui-end.png');
   await page.close().catch(() => {});
 }
 

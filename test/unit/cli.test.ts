@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCommand, UsageError } from '../../src/cli/args';
 import { decodeImage, decodeNpy, encodePng, readImageFile, resizeRgba } from '../../src/engine/image';
+import { parseLabels } from '../../src/cli/labels';
+import { collectImages } from '../../src/cli/run';
 import { tmpDir } from './imageHelpers';
 
 function repoRoot(): string {
@@ -86,6 +88,27 @@ test('parseCommand: usage errors', () => {
   usage(['demo', 'extra']);
   assert.deepEqual(parseCommand(['--version']), { cmd: 'version' });
   assert.equal(parseCommand(['explain', '--help']).cmd, 'help');
+});
+
+test('labels: JSON array, Keras class-index object, or one per line', () => {
+  assert.deepEqual(parseLabels('["cat", "dog"]'), ['cat', 'dog']);
+  assert.deepEqual(parseLabels('{"0": ["n01", "tench"], "1": ["n02", "goldfish"]}'), ['tench', 'goldfish']);
+  assert.deepEqual(parseLabels('cat\r\ndog food\n\n'), ['cat', 'dog food']);
+  assert.throws(() => parseLabels('[1, 2', 'l.json'), /l\.json: invalid JSON/);
+});
+
+test('collectImages: folders non-recursive and sorted, own outputs skipped, missing paths fail', () => {
+  const dir = tmpDir();
+  for (const f of ['b.png', 'a.JPG', 'c.txt', 'a.fgcam-gradcam.input.png']) fs.writeFileSync(path.join(dir, f), 'x');
+  fs.writeFileSync(path.join(dir, 'noext'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  fs.mkdirSync(path.join(dir, 'sub'));
+  fs.writeFileSync(path.join(dir, 'sub', 'd.png'), 'x');
+  const r = collectImages([dir, path.join(dir, 'missing.png')]);
+  assert.deepEqual(r.images.map((f) => path.basename(f)), ['a.JPG', 'b.png', 'noext']);
+  assert.equal(r.hadFolder, true);
+  assert.equal(r.failures.length, 1);
+  assert.match(r.failures[0].error, /missing\.png: no such file/);
+  fs.rmSync(dir, { recursive: true });
 });
 
 test('CLI: --help, --version, usage errors exit 2 with a short usage', () => {

@@ -124,3 +124,12 @@ test('readImageFile: reads, and reports a missing file as ImageError', () => {
   assertImageError(() => readImageFile(path.join(dir, 'missing.png')), 'missing.png', /cannot read.*ENOENT/);
   fs.rmSync(dir, { recursive: true });
 });
+
+test('readImageFile refuses a file over 200 MB before reading it', () => {
+  const dir = tmpDir();
+  const f = path.join(dir, 'big.png');
+  fs.writeFileSync(f, buildPng(1, 1, 8, 0, [Buffer.from([5])]));
+  fs.truncateSync(f, MAX_FILE_BYTES + 1); // sparse: no 200 MB actually written
+  assertImageError(() => readImageFile(f), 'big.png', /too large.*limit is 200 MB/);
+  fs.rmSync(dir, { recursive: true });
+});

@@ -477,11 +477,17 @@ class Builder {
     const dst = new Float32Array(K * M);
     const [c, h, w] = x.hwc ?? [K, 1, 1];
     const hw = h * w;
-    for (let k = 0; k < K; k++) {
-      const r = x.hwc ? (k % hw) * c + Math.floor(k / hw) : k;
-      const row = r * M;
-      if (transB) for (let o = 0; o < M; o++) dst[row + o] = src[o * K + k] * alpha;
-      else for (let o = 0; o < M; o++) dst[row + o] = src[k * M + o] * alpha;
+    const T = 64; // cache blocking: fc6 of VGG16 is 100M weights
+    for (let k0 = 0; k0 < K; k0 += T) {
+      for (let o0 = 0; o0 < M; o0 += T) {
+        const k1 = Math.min(K, k0 + T);
+        const o1 = Math.min(M, o0 + T);
+        for (let k = k0; k < k1; k++) {
+          const row = (x.hwc ? (k % hw) * c + Math.floor(k / hw) : k) * M;
+          if (transB) for (let o = o0; o < o1; o++) dst[row + o] = src[o * K + k] * alpha;
+          else for (let o = o0; o < o1; o++) dst[row + o] = src[k * M + o] * alpha;
+        }
+      }
     }
     const weight = tf.tensor2d(dst, [K, M]);
     let bias: tf.Tensor1D | undefined;
