@@ -34,6 +34,7 @@ const c0 = (argv: string[]) => argv[0] ?? '';
 async function run(argv: string[]): Promise<number> {
   let c: Command;
   try {
+    if (argv[0] === 'evaluate') return await (await import('./evaluate')).runEvaluate(argv.slice(1)); // issue 7: own parser in evaluate.ts
     c = parseCommand(argv);
     switch (c.cmd) {
       case 'help':
@@ -63,14 +64,10 @@ async function run(argv: string[]): Promise<number> {
 
 if (require.main === module) {
   run(process.argv.slice(2)).then(
-    (code) => {
-      // Let stdout drain (pipes) before exiting with the code.
-      process.exitCode = code;
-    },
-    (e) => {
-      process.stderr.write(`fgcam: error: ${e}\n`);
-      process.exitCode = 1;
-    },
+    // Exit explicitly once stdout has drained: the wasm backend's thread pool would
+    // otherwise keep the process alive.
+    (code) => process.stdout.write('', () => process.exit(code)),
+    (e) => process.stderr.write(`fgcam: error: ${e}\n`, () => process.exit(1)),
   );
 }
 

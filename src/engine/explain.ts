@@ -5,7 +5,7 @@ import { disposeGraph, nodeByName } from './model/graph';
 import { isConv, releaseKernels } from './fgcam/linear';
 import { disposeForward, inferShapes, runForward } from './model/forward';
 import { loadGraph, LoadOptions } from './model/load';
-import { components } from './cam/components';
+import { ComponentContext, components, precomputeGradients } from './cam/components';
 import { denoiseComponents } from './fgcam/denoise';
 import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
 import { backendName } from './backend';
@@ -57,6 +57,26 @@ function topK(probs: Float32Array, k: number, labels?: string[]): Prediction[] {
     .map((index) => ({ index, prob: probs[index], ...(labels?.[index] !== undefined ? { label: labels[index] } : {}) }));
 }
 
+/** Components at the CAM layer (denoised on request), carried down to the input. */
+function fgcamMaps(ctx: ComponentContext, camLayer: string, opts: ExplainOptions, timings: Record<string, number>): Record<string, LayerMap> {
+  const t1 = performance.now();
+  let e = components(opts.base, ctx, camLayer);
+  if (opts.denoise) {
+    const [, h, w, k] = e.shape;
+    const den = denoiseComponents(e.dataSync() as Float32Array, h * w, k);
+    e.dispose();
+    e = tf.tensor4d(den, [1, h, w, k]);
+  }
+  timings.components = performance.now() - t1;
+  const t2 = performance.now();
+  try {
+    return walk(ctx.g, ctx.acts, camLayer, e, ctx.x);
+  } finally {
+    e.dispose();
+    timings.walk = performance.now() - t2;
+  }
+}
+
 /**
  * Explains one preprocessed input (Float32Array of graph.inputShape, NHWC, batch 1).
  * One walk yields FG-CAM maps at every spatial layer from the CAM layer down to "input".
@@ -74,32 +94,23 @@ export async function explain(g: Graph, xData: Float32Array, opts: ExplainOption
     }
     timings.forward = performance.now() - t0;
     const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
-    const ctx = { g, acts: fwd.acts, x, c: classIndex, scoreBatch: opts.scoreBatch ?? 16 };
-    const t1 = performance.now();
-    let e = components(opts.base, ctx, camLayer);
-    if (opts.denoise) {
-      const [, h, w, k] = e.shape;
-      const den = denoiseComponents(e.dataSync() as Float32Array, h * w, k);
-      e.dispose();
-      e = tf.tensor4d(den, [1, h, w, k]);
-    }
-    timings.components = performance.now() - t1;
-    const t2 = performance.now();
-    let maps: Record<string, LayerMap>;
-    try {
-      maps = walk(g, fwd.acts, camLayer, e, x);
-    } finally {
-      e.dispose();
-    }
-    timings.walk = performance.now() - t2;
+    const ctx: ComponentContext = { g, acts: fwd.acts, x, c: classIndex, scoreBatch: opts.scoreBatch ?? 16 };
+    const maps = opts.walk === false ? {} : fgcamMaps(ctx, camLayer, opts, timings);
     const baseMaps: Record<string, LayerMap> = {};
-    for (const layer of opts.baseCamLayers ?? []) {
-      const name = nodeName(g, layer);
-      if (name === g.nodes[0].name) continue; // no CAM at the raw input
-      const comp = components(opts.base, ctx, name);
-      baseMaps[layer] = channelSum(layer, comp);
-      comp.dispose();
+    const t3 = performance.now();
+    // No CAM at the raw input: it has no channels of features.
+    const baseLayers = (opts.baseCamLayers ?? []).filter((l) => nodeName(g, l) !== g.nodes[0].name);
+    precomputeGradients(opts.base, ctx, baseLayers.map((l) => nodeName(g, l)));
+    try {
+      for (const layer of baseLayers) {
+        const comp = components(opts.base, ctx, nodeName(g, layer));
+        baseMaps[layer] = channelSum(layer, comp);
+        comp.dispose();
+      }
+    } finally {
+      ctx.grads?.forEach((t) => t.dispose());
     }
+    timings.baseCams = performance.now() - t3;
     timings.total = performance.now() - t0;
     return {
       backend: backendName(),

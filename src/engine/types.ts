@@ -2,7 +2,8 @@
 // No tensors here: everything is typed arrays and numbers.
 import type { PreprocessPreset } from './model/graph';
 
-export type BaseMethod = 'gradcam' | 'scorecam';
+/** FG-CAM's bases are gradcam and scorecam; the others are for comparison (issue 7, cam/methods.ts). */
+export type BaseMethod = 'gradcam' | 'scorecam' | 'gradcampp' | 'xgradcam' | 'layercam';
 
 export interface Preprocess {
   preset?: PreprocessPreset;
@@ -20,6 +21,8 @@ export interface ExplainOptions {
   camLayer?: string;
   /** Masked inputs per Score-CAM forward batch. */
   scoreBatch?: number;
+  /** false: skip the FG-CAM walk (only predictions and base CAMs); default true. */
+  walk?: boolean;
   /** Also compute the plain base CAM at these layers (for comparison). */
   baseCamLayers?: string[];
 }

@@ -70,7 +70,7 @@ export class PanelController {
       const panel = vscode.window.createWebviewPanel(PANEL_TYPE, title(imagePath), { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, webviewOptions(ctx.extensionUri));
       c = new PanelController(ctx, panel, defaults);
     } else {
-      c.panel.reveal(vscode.ViewColumn.Beside, true);
+      c.panel.reveal(c.panel.viewColumn, true); // stay where the user put it
     }
     c.open(imagePath, defaults, model);
     return c;

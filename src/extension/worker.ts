@@ -108,7 +108,7 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       return reply;
     }
     case 'baseMap': {
-      const { ex } = await runExplain({ ...req.job, options: { ...req.job.options, baseCamLayers: [req.layer] } });
+      const { ex } = await runExplain({ ...req.job, options: { ...req.job.options, walk: false, baseCamLayers: [req.layer] } });
       return ex.baseMaps[req.layer];
     }
     case 'render':

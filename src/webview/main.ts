@@ -50,6 +50,7 @@ const ui = {
   retry: el('button', { id: 'retry', 'data-testid': 'retry', class: 'secondary' }, icon('refresh'), ' Retry'),
   canvas: el('canvas', { id: 'heatmap', 'data-testid': 'heatmap-canvas', 'data-rendered': '0', role: 'img', 'aria-label': 'Heatmap over the image' }),
   caption: el('figcaption', { id: 'caption' }),
+  notice: el('div', { id: 'notice', class: 'notice', 'data-testid': 'notice', role: 'status', hidden: '' }),
   predictions: el('ol', { id: 'predictions', 'data-testid': 'predictions', 'aria-label': 'Top-5 predictions' }),
   compare: el('section', { id: 'compare', 'data-testid': 'compare', hidden: '' }),
 };
@@ -73,7 +74,7 @@ function build(): void {
   const figure = el('figure', { class: 'main-figure' }, ui.canvas, ui.caption);
   const side = el('aside', { class: 'side' }, el('h3', {}, 'Predictions'), ui.predictions);
   ui.error.append(el('span', { id: 'error-text' }), ' ', ui.retry);
-  document.getElementById('app')!.append(statusBar, ui.progress, controls, ui.error, el('div', { class: 'content' }, figure, side), ui.compare);
+  document.getElementById('app')!.append(statusBar, ui.progress, controls, ui.error, ui.notice, el('div', { class: 'content' }, figure, side), ui.compare);
 
   ui.layer.addEventListener('change', () => setView({ layer: ui.layer.value }, false));
   ui.colormap.addEventListener('change', () => setView({ colormap: ui.colormap.value as ViewState['colormap'] }, false));
@@ -190,7 +191,9 @@ function render(): void {
   if (!map) return;
   const size = displaySize(result.image);
   drawMap(ui.canvas, map, size.width, size.height);
-  ui.caption.textContent = `FG-CAM at ${view.layer} (${map.height}×${map.width} map)`;
+  // An all-zero (or all-negative) map colours uniformly: say so rather than look broken.
+  const empty = !map.raw.some((v) => v > 0);
+  ui.caption.textContent = `FG-CAM at ${view.layer} (${map.height}×${map.width} map)${empty ? ' — empty map: no positive relevance at this layer' : ''}`;
   // Hooks for UI tests: a new counter value means a finished render of this layer/denoise.
   renderCount++;
   ui.canvas.dataset.layer = view.layer;
@@ -268,6 +271,7 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
     }
     case 'running':
       ui.error.hidden = true;
+      ui.notice.hidden = true;
       setRunning(true, `Explaining ${fileName(m.imagePath)} (${m.what})…`);
       break;
     case 'result':
@@ -286,7 +290,8 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       document.getElementById('error-text')!.textContent = m.message;
       break;
     case 'exported':
-      ui.status.textContent = m.files.length ? `Exported ${m.files.map(fileName).join(', ')}` : 'Nothing exported';
+      ui.notice.hidden = false;
+      ui.notice.textContent = m.files.length ? `Exported ${m.files.map(fileName).join(', ')}` : 'Nothing exported.';
       break;
   }
 });

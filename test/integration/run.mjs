@@ -72,22 +72,30 @@ function record(name, ok, detail) {
 
 // ------------------------------------------------------------------ cleanup
 const cleanups = [];
-let cleaning = false;
-async function cleanup() {
-  if (cleaning) return;
-  cleaning = true;
-  for (const f of cleanups.reverse()) {
-    try {
-      await f();
-    } catch (e) {
-      if (VERBOSE) console.error('cleanup:', e);
+let cleaning;
+/** Runs the cleanups once, newest first; a second call waits for the first. */
+function cleanup() {
+  cleaning ??= (async () => {
+    for (const f of cleanups.reverse()) {
+      try {
+        await f();
+      } catch (e) {
+        if (VERBOSE) console.error('cleanup:', e);
+      }
     }
-  }
+  })();
+  return cleaning;
 }
+let interrupted;
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = sig;
     console.error(`\n[it] ${sig}: stopping code-server and chromium`);
-    void cleanup().finally(() => process.exit(130));
+    void cleanup().finally(() => {
+      console.log(`${passed} passed, ${failed + 1} failed`);
+      process.exit(130);
+    });
   });
 }
 process.on('exit', () => {
@@ -337,6 +345,10 @@ async function browser(env) {
       headless: true,
       viewport: { width: 1400, height: 900 },
       deviceScaleFactor: 1,
+      // Our own signal handlers close the browser after code-server (and remove temp folders).
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
     });
     cleanups.push(async () => {
@@ -480,19 +492,47 @@ async function contextMenu(page, target, entry, timeout = 90_000) {
   const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: entry }).first();
   const end = Date.now() + timeout;
   let seen = [];
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     await target.click({ button: 'right' });
     try {
       await item.waitFor({ timeout: 3000 });
+      if (VERBOSE) log(`context menu: attempt ${attempt}: entry ${entry} is there`);
+      await item.hover();
       await item.click();
+      // A click that lands while the menu is still settling can be swallowed (the menu stays
+      // open with the entry focused): then press Enter on it, which runs it just the same.
+      const menu = page.locator('.context-view .monaco-menu');
+      const closed = await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
+      if (!closed) {
+        if (VERBOSE) log('context menu: still open after the click: pressing Enter');
+        await item.hover();
+        await page.keyboard.press('Enter');
+        await menu.waitFor({ state: 'hidden', timeout: 5000 });
+      }
       return;
-    } catch {
+    } catch (e) {
+      if (VERBOSE) log(`context menu: attempt ${attempt}: ${String(e.message).split('\n')[0]}`);
       seen = await page.locator('.context-view .monaco-menu .action-item .action-label').allTextContents().catch(() => []);
       await page.keyboard.press('Escape');
     }
     if (Date.now() > end) throw new Error(`no context menu entry ${entry} after ${timeout} ms; the menu had: ${seen.filter(Boolean).join(' | ')}`);
     await sleep(1000);
   }
+}
+
+/** Every frame of the page with its URL and the start of its text (for failure reports). */
+async function describeFrames(page) {
+  const lines = [];
+  for (const f of page.frames()) {
+    let text = '';
+    try {
+      text = await f.evaluate(() => `${document.readyState} ${document.body?.innerText?.slice(0, 300).replace(/\s+/g, ' ')}`);
+    } catch (e) {
+      text = `(${String(e.message).split('\n')[0]})`;
+    }
+    lines.push(`${f === page.mainFrame() ? 'main' : f.parentFrame() === page.mainFrame() ? '  child' : '    grandchild'} ${f.url().slice(0, 200)}\n      ${text}`);
+  }
+  return lines.join('\n') + '\n';
 }
 
 async function shot(page, name) {
@@ -524,6 +564,7 @@ function stepper(prefix, page) {
       const base = `${prefix.replace(/\W+/g, '-')}-failure-${++nfail}`;
       await shot(page, `${base}.png`);
       await fs.promises.writeFile(path.join(OUT, `${base}.html`), await page.content().catch(() => '')).catch(() => {});
+      await fs.promises.writeFile(path.join(OUT, `${base}.frames.txt`), await describeFrames(page)).catch(() => {});
       record(full, false, `${e?.stack ?? String(e)}\n(screenshot ${path.join(OUT, `${base}.png`)})`);
       return undefined;
     }
@@ -606,6 +647,7 @@ async function partUi(env, server, ctx, workspace, images) {
   });
   await step(`Explorer: right-click ${img} > FG-CAM: Explain Image`, async () => {
     await contextMenu(page, explorerRow(page, img), /Explain Image/);
+    await shot(page, 'ui-after-menu.png');
   });
   await step('the panel renders a heatmap that is not blank (canvas pixels)', async () => {
     const r = await waitRendered(page, 'the heatmap canvas with data-rendered', 120_000);
@@ -631,14 +673,21 @@ async function partUi(env, server, ctx, workspace, images) {
     pickedLayer = others[Math.floor(others.length / 2)];
     log(`ui: layer ${current} -> ${pickedLayer} (${values.length} layers offered)`);
     await picker.selectOption(pickedLayer);
-    await waitChanged(frame, 'beforeLayer', 'the canvas to change after the layer switch');
+    const s = await waitChanged(frame, 'beforeLayer', 'the canvas to change after the layer switch', 60_000, { allowBlank: true });
+    if (!notBlank(s)) throw new Error(`the heatmap at ${pickedLayer} is uniform: ${JSON.stringify(s)}`);
   });
   await step('screenshot of the panel (media/screenshot-panel.png)', async () => {
     await setOpacity(frame, defaultOpacity ?? 0.5);
-    const outer = await frame.parentFrame()?.frameElement();
-    if (!outer) throw new Error('no webview iframe element');
+    await frame.evaluate(() => document.activeElement?.blur?.());
     const panelShot = path.join(OUT, 'screenshot-panel.png');
-    await outer.screenshot({ path: panelShot });
+    // The panel's content (the webview's <main>), not the empty space below it.
+    const app = frame.locator('[data-testid=panel]');
+    if (await app.count()) await app.screenshot({ path: panelShot });
+    else {
+      const outer = await frame.parentFrame()?.frameElement();
+      if (!outer) throw new Error('no webview iframe element');
+      await outer.screenshot({ path: panelShot });
+    }
     const full = await shot(page, 'ui-workbench.png');
     fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
     fs.copyFileSync(panelShot, SCREENSHOT_README);
@@ -648,9 +697,12 @@ async function partUi(env, server, ctx, workspace, images) {
     await setOpacity(frame, 1);
     await frame.evaluate(canvasProbe, { save: 'beforeDenoise' });
     await frame.locator('[data-testid=denoise]').click();
-    await waitChanged(frame, 'beforeDenoise', 'the canvas to change after the denoise toggle (a non-uniform heatmap)', 120_000);
+    const s = await waitChanged(frame, 'beforeDenoise', 'the canvas to change after the denoise toggle', 120_000, { allowBlank: true });
+    if (!notBlank(s)) throw new Error(`the denoised heatmap at ${pickedLayer} is uniform: ${JSON.stringify(s)}`);
   }, { critical: false });
   await step('the export button writes heatmap + overlay PNGs next to the image', async () => {
+    // Back to the default opacity: the overlay file is written with the view's opacity.
+    await setOpacity(frame, defaultOpacity ?? 0.5);
     const denoised = await frame.locator('[data-testid=denoise]').isChecked();
     const before = new Set(exportedFiles(workspace, stem));
     await frame.locator('[data-testid=export]').click();
@@ -688,8 +740,19 @@ async function partPackage(env, ctx, images) {
       run('npm', ['run', 'package', '--', '--out', vsix], { cwd: REPO });
       if (!fs.existsSync(vsix)) throw new Error(`no ${vsix}`);
       log(`package: ${(fs.statSync(vsix).size / 1e6).toFixed(1)} MB`);
-      const list = spawnSync('unzip', ['-l', vsix], { encoding: 'utf8' });
-      if (list.status === 0) fs.writeFileSync(path.join(OUT, 'vsix-contents.txt'), list.stdout);
+    });
+    await stepNoPage('the .vsix holds the bundles, wasm binaries and demo model, and no sources, tests or source maps', async () => {
+      // python3's zipfile: unzip may be missing on a fresh machine.
+      const r = spawnSync('python3', ['-c', 'import sys, zipfile\nfor i in zipfile.ZipFile(sys.argv[1]).infolist(): print(i.file_size, i.filename)', vsix], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`cannot list the .vsix: ${r.stderr}`);
+      fs.writeFileSync(path.join(OUT, 'vsix-contents.txt'), r.stdout);
+      const names = r.stdout.trim().split('\n').map((l) => l.slice(l.indexOf(' ') + 1));
+      const need = ['extension/package.json', 'extension/dist/extension.js', 'extension/dist/worker.js', 'extension/dist/webview.js', 'extension/models/fashion-vgg/model.json'];
+      const missing = need.filter((n) => !names.includes(n));
+      if (!names.some((n) => n.endsWith('.wasm'))) missing.push('*.wasm');
+      const unwanted = names.filter((n) => /^extension\/(src|test|node_modules|out|bench|tools|\.vscode|\.ci|test-results)\//.test(n) || (/\.ts$/.test(n) && !/\.d\.ts$/.test(n)) || /\.map$/.test(n) || /\.vsix$/.test(n));
+      if (missing.length || unwanted.length) throw new Error(`missing: ${missing.join(', ') || 'none'}; unwanted: ${unwanted.slice(0, 20).join(', ') || 'none'}`);
+      log(`package: ${names.length} files in the .vsix`);
     });
     dirs = serverDirs(path.join(root, 'server'));
     await stepNoPage('the .vsix installs into a fresh code-server', async () => {
@@ -710,24 +773,42 @@ async function partPackage(env, ctx, images) {
     await page.goto(url);
     await waitWorkbench(page);
   });
-  await step(`open ${img} from the Explorer, then F1 > FG-CAM: Explain Image`, async () => {
+  await step('the extension is registered (its Explorer menu entry shows)', async () => {
+    // Readiness: extension contributions arrive a few seconds after the workbench shows.
     const row = explorerRow(page, img);
     await row.waitFor({ timeout: 30_000 });
+    const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: /Explain Image/ }).first();
+    await poll('the Explain Image entry in the Explorer context menu', async () => {
+      await row.click({ button: 'right' });
+      const there = await item.waitFor({ timeout: 2000 }).then(() => true, () => false);
+      await page.keyboard.press('Escape');
+      return there;
+    }, { timeout: 90_000, interval: 1000 });
+  });
+  await step(`open ${img} from the Explorer, then F1 > FG-CAM: Explain Image`, async () => {
+    const row = explorerRow(page, img);
     await row.dblclick();
-    // The image preview is the active editor when its tab is.
-    await page.locator(`.tabs-container .tab.active:has-text("${img}")`).waitFor({ timeout: 30_000 });
-    await page.keyboard.press('F1');
+    await page.locator(`.tabs-container .tab.active[aria-label*="${img}"], .tabs-container .tab.active:has-text("${img}")`).first().waitFor({ timeout: 30_000 });
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 10_000 });
-    await input.fill('>FG-CAM: Explain Image');
     const entry = page.locator('.quick-input-widget .monaco-list-row', { hasText: /FG-CAM: Explain Image/ }).first();
-    await entry.waitFor({ timeout: 15_000 });
-    await entry.click();
+    await poll('the FG-CAM: Explain Image entry in the command palette', async () => {
+      await page.keyboard.press('F1');
+      await input.waitFor({ timeout: 10_000 });
+      await page.keyboard.type('FG-CAM: Explain Image');
+      if (await entry.waitFor({ timeout: 5000 }).then(() => true, () => false)) return true;
+      await page.keyboard.press('Escape');
+      return false;
+    }, { timeout: 60_000, interval: 500 });
+    await entry.hover();
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   });
   await step('the heatmap renders (canvas pixels)', async () => {
     const r = await waitRendered(page, 'the heatmap canvas with data-rendered', 120_000);
     const s = await r.frame.evaluate(canvasProbe, {});
     if (!notBlank(s)) throw new Error(`canvas looks blank/uniform: ${JSON.stringify(s)}`);
+    const text = await r.frame.evaluate(() => document.body.innerText);
+    if (!text.includes(img)) throw new Error(`the panel does not name ${img}: ${text.slice(0, 200)}`);
     await shot(page, 'package-workbench.png');
   });
   await page.close().catch(() => {});
@@ -822,6 +903,8 @@ try {
 } finally {
   await cleanup();
 }
+// After a signal, its handler prints the totals and exits (130).
+if (interrupted) await new Promise(() => {});
 if (failures.length) {
   console.log('\nFailures:');
   for (const f of failures) console.log(`  - ${f.split('\n')[0]}`);

@@ -230,6 +230,23 @@ describe('conservation per rule', () => {
   it('add (residual join)', () => {
     conserves(node({ kind: 'add' }), [pos([1, 4, 4, 3]), pos([1, 4, 4, 3])], randTensor(r, [1, 4, 4, 3]));
   });
+  it('add with addends of both signs (all-negative positions split by the negative parts)', () => {
+    const a = randTensor(r, [1, 4, 4, 3]);
+    const b = randTensor(r, [1, 4, 4, 3]);
+    const rOut = randTensor(r, [1, 4, 4, 3]);
+    conserves(node({ kind: 'add' }), [a, b], rOut);
+    // Independent loop: positive parts where any is positive, else negative parts.
+    const [ra, rb] = RULES.add({ node: node({ kind: 'add' }), rOut, ins: [a, b], producers: [] });
+    const ad = a.dataSync();
+    const bd = b.dataSync();
+    const rd = rOut.dataSync();
+    const exp = Array.from(rd, (rv, i) => {
+      const [p, q] = ad[i] > 0 || bd[i] > 0 ? [Math.max(ad[i], 0), Math.max(bd[i], 0)] : [ad[i], bd[i]];
+      return (rv * p) / (p + q);
+    });
+    assert.ok(maxRelErr(ra!.dataSync(), exp) < 1e-5);
+    assert.ok(maxRelErr(tf.add(ra!, rb!).dataSync(), rd) < 1e-5);
+  });
   it('concat', () => {
     conserves(node({ kind: 'concat', axis: 3 }), [pos([1, 4, 4, 3]), pos([1, 4, 4, 5])], randTensor(r, [1, 4, 4, 8]));
   });
@@ -244,5 +261,36 @@ describe('conservation per rule', () => {
   });
   it('identity kinds (batchnorm, activation)', () => {
     conserves(node({ kind: 'batchnorm', scale: tf.ones([3]) as tf.Tensor1D, offset: tf.zeros([3]) as tf.Tensor1D }), [pos([1, 3, 3, 3])], randTensor(r, [1, 3, 3, 3]));
+  });
+  // Issue 5: the remaining kinds. Elementwise activations (ReLU6, swish, hard-swish, sigmoid...)
+  // are one op kind, 'activation', whose rule is the identity whatever the function.
+  for (const fn of ['relu6', 'swish', 'hardswish', 'sigmoid'] as const) {
+    it(`activation node (${fn}) is the identity`, () => {
+      const n: GraphNode = { ...node({ kind: 'activation' }), activation: { fn } as GraphNode['activation'] };
+      const rOut = randTensor(r, [1, 3, 4, 2]);
+      conserves(n, [randTensor(r, [1, 3, 4, 2])], rOut);
+      const [rin] = RULES.activation({ node: n, rOut, ins: [randTensor(r, [1, 3, 4, 2])], producers: [n] });
+      assert.deepEqual(Array.from(rin!.dataSync()), Array.from(rOut.dataSync()));
+    });
+  }
+  it('identity kind (Dropout, ONNX Identity)', () => {
+    conserves({ ...node({ kind: 'identity' }), className: 'Dropout' }, [randTensor(r, [1, 3, 3, 2])], randTensor(r, [1, 3, 3, 2]));
+  });
+  it('swish written out (x * sigmoid(x)): relevance stays with x, none to the gate', () => {
+    const x = randTensor(r, [1, 4, 4, 3]);
+    const plain = node({ kind: 'conv' } as unknown as GraphNode['op']);
+    const gate: GraphNode = { ...node({ kind: 'activation' }), name: 'gate', activation: { fn: 'sigmoid' } };
+    const mulNode = node({ kind: 'mul' });
+    const rOut = randTensor(r, [1, 4, 4, 3]);
+    // gate first: the rule must still pick the non-gate input
+    const rIns = RULES.mul({ node: mulNode, rOut, ins: [tf.sigmoid(x), x], producers: [gate, plain] });
+    assert.equal(rIns[0], null);
+    assert.deepEqual(Array.from(rIns[1]!.dataSync()), Array.from(rOut.dataSync()));
+  });
+  it('avg-pool 3x3 stride 1 same (Inception branch pools)', () => {
+    conserves(node({ kind: 'avgpool', size: [3, 3], strides: [1, 1], padding: 'same' }), [pos([1, 5, 6, 2])], randTensor(r, [1, 5, 6, 2]));
+  });
+  it('add with three addends (fan-in)', () => {
+    conserves(node({ kind: 'add' }), [pos([1, 3, 3, 2]), pos([1, 3, 3, 2]), pos([1, 3, 3, 2])], randTensor(r, [1, 3, 3, 2]));
   });
 });

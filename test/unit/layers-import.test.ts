@@ -340,7 +340,8 @@ for (const [name, exp] of Object.entries(expected)) {
     const json = JSON.parse(fs.readFileSync(p, 'utf8'));
     const specs = json.weightsManifest.flatMap((gr: any) => gr.weights);
     const bytes = Buffer.concat(json.weightsManifest.flatMap((gr: any) => gr.paths.map((f: string) => fs.readFileSync(path.join(path.dirname(p), f)))));
-    const ref = await tfl.loadLayersModel(tf.io.fromMemory(json.modelTopology, specs, bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)));
+    const weightData = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length);
+    const ref = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
     const probe = tfl.model({ inputs: ref.inputs, outputs: [ref.getLayer(exp.spatialLast).output, ref.outputs[0]] });
     const g = await loadGraph(p, { inferShapes: false });
     const { runForward } = await import('../../src/engine/model/forward');

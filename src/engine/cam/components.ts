@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Graph } from '../model/graph';
 import { runForward } from '../model/forward';
 import type { BaseMethod } from '../types';
+import { gradcamppWeights, layercamWeights, xgradcamWeights } from './methods';
 
 /** Names of the nodes computed from `layer` (itself included). */
 export function descendants(g: Graph, layer: string): Set<string> {
@@ -12,15 +13,28 @@ export function descendants(g: Graph, layer: string): Set<string> {
   return out;
 }
 
-/** ∂y_c/∂A at `layer`, other tensors held at their recorded values. */
-export function gradientAt(g: Graph, acts: Map<string, tf.Tensor>, x: tf.Tensor, layer: string, c: number): tf.Tensor {
-  const down = descendants(g, layer);
-  const fixed = new Map([...acts].filter(([name]) => !down.has(name)));
-  const f = (a: tf.Tensor) => {
-    const over = new Map(fixed).set(layer, a);
-    return tf.sum(tf.slice(runForward(g, x, true, over).logits, [0, c], [1, 1]));
-  };
-  return tf.grad(f)(acts.get(layer)!);
+/**
+ * ∂y_c/∂A at several layers in one backward pass: a zero tensor is added to each
+ * layer's output and the gradient is taken w.r.t. those zeros.
+ */
+export function gradientsAt(g: Graph, x: tf.Tensor, layers: string[], c: number): Map<string, tf.Tensor> {
+  const shapes = new Map(g.nodes.map((n) => [n.name, n.outputShape]));
+  const zeros = layers.map((l) => tf.zeros([x.shape[0], ...shapes.get(l)!]));
+  try {
+    const f = (...ps: tf.Tensor[]) => {
+      const perturb = new Map(layers.map((l, i) => [l, ps[i]]));
+      return tf.sum(tf.slice(runForward(g, x, true, undefined, perturb).logits, [0, c], [1, 1]));
+    };
+    const grads = tf.grads(f)(zeros);
+    return new Map(layers.map((l, i) => [l, grads[i]]));
+  } finally {
+    zeros.forEach((z) => z.dispose());
+  }
+}
+
+/** ∂y_c/∂A at `layer`. */
+export function gradientAt(g: Graph, _acts: Map<string, tf.Tensor>, x: tf.Tensor, layer: string, c: number): tf.Tensor {
+  return gradientsAt(g, x, [layer], c).get(layer)!;
 }
 
 export interface ComponentContext {
@@ -29,11 +43,25 @@ export interface ComponentContext {
   x: tf.Tensor;
   c: number;
   scoreBatch: number;
+  /** Gradients already computed in one backward pass (see precomputeGradients). */
+  grads?: Map<string, tf.Tensor>;
+}
+
+function gradOf(ctx: ComponentContext, layer: string): tf.Tensor {
+  return ctx.grads?.get(layer) ?? gradientAt(ctx.g, ctx.acts, ctx.x, layer, ctx.c);
+}
+
+/** Base methods whose weights come from ∂y_c/∂A. */
+export const GRADIENT_BASED: ReadonlySet<BaseMethod> = new Set(['gradcam', 'gradcampp', 'xgradcam', 'layercam']);
+
+/** For gradient-based methods at several layers: one backward pass for all (caller disposes ctx.grads). */
+export function precomputeGradients(base: BaseMethod, ctx: ComponentContext, layers: string[]): void {
+  if (GRADIENT_BASED.has(base) && layers.length > 1) ctx.grads = gradientsAt(ctx.g, ctx.x, layers, ctx.c);
 }
 
 /** Grad-CAM: α_k = spatial mean of ∂y_c/∂A_k (the logit, not the softmax). */
 function gradcamWeights(ctx: ComponentContext, layer: string): tf.Tensor {
-  return tf.tidy(() => tf.mean(gradientAt(ctx.g, ctx.acts, ctx.x, layer, ctx.c), [1, 2], true));
+  return tf.tidy(() => tf.mean(gradOf(ctx, layer), [1, 2], true));
 }
 
 /** Score-CAM: s_k = softmax(f(x ⊙ M_k))_c with M_k the upsampled, min-max normalised A_k. */
@@ -69,9 +97,17 @@ function scorecamWeights(ctx: ComponentContext, layer: string): tf.Tensor {
   return tf.tensor4d(scores, [1, 1, 1, k]);
 }
 
+// Comparison methods (issue 7, see ./methods.ts): weights from ∂y_c/∂A and A at the layer.
+const fromGradient = (f: (grads: tf.Tensor, acts: tf.Tensor) => tf.Tensor) => (ctx: ComponentContext, layer: string): tf.Tensor =>
+  tf.tidy(() => f(gradOf(ctx, layer), ctx.acts.get(layer)!));
+
 const WEIGHTS: Record<BaseMethod, (ctx: ComponentContext, layer: string) => tf.Tensor> = {
   gradcam: gradcamWeights,
   scorecam: scorecamWeights,
+  // Comparison methods (issue 7): [1,1,1,K] channel weights, or [1,h,w,K] for LayerCAM.
+  gradcampp: fromGradient(gradcamppWeights),
+  xgradcam: fromGradient(xgradcamWeights),
+  layercam: fromGradient((grads) => layercamWeights(grads)),
 };
 
 /** Components E at `layer`: [1, h, w, K]. */

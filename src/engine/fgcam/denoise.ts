@@ -1,6 +1,8 @@
 // SVD denoising of the components (method doc, step 1): centre each channel's row,
 // keep the d = floor(0.1·min(K, hw)) largest singular values, do NOT add the means
-// back (as the reference). Float64 in plain JS: the Gram matrix of the thinner
+// back (as the reference). Ours: at least one value is kept, since for CAM maps of
+// fewer than 10 positions the formula gives d = 0, i.e. an all-zero explanation.
+// Float64 in plain JS: the Gram matrix of the thinner
 // side, diagonalised by cyclic Jacobi, whose top-d eigenvectors span the kept part.
 
 /** Symmetric eigen-decomposition (cyclic Jacobi). Returns eigenvalues and column eigenvectors (row-major n x n). */
@@ -54,8 +56,13 @@ export function symmetricEigen(a: Float64Array, n: number): { values: Float64Arr
  * Denoises components given as HWC data (h*w positions x K channels, channel fastest).
  * Returns the rank-d reconstruction of the row-centred K x hw matrix, in the same layout.
  */
+/** Singular values kept: floor(0.1·min(K, hw)) as the paper, but at least 1 (ours). */
+export function svdRank(k: number, hw: number): number {
+  return Math.max(1, Math.floor(Math.min(k, hw) / 10));
+}
+
 export function denoiseComponents(e: Float32Array, hw: number, k: number): Float32Array {
-  const d = Math.floor(0.1 * Math.min(k, hw));
+  const d = svdRank(k, hw);
   // M[c][p] = e[p*k + c], rows centred; NaN/Inf become 0 first.
   const m = new Float64Array(k * hw);
   for (let c = 0; c < k; c++) {
@@ -70,7 +77,6 @@ export function denoiseComponents(e: Float32Array, hw: number, k: number): Float
     for (let p = 0; p < hw; p++) m[c * hw + p] -= mean;
   }
   const out = new Float32Array(k * hw);
-  if (d === 0) return out;
   // Thinner side: project onto top-d eigenvectors of MᵀM (hw ≤ K) or MMᵀ (K < hw).
   const byCols = hw <= k;
   const n = byCols ? hw : k;

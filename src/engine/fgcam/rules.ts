@@ -112,12 +112,20 @@ const globalAvgPool: Rule = ({ rOut, ins }) => {
   ];
 };
 
-/** Residual joins: split in proportion to each addend's positive part. */
+/**
+ * Residual joins: split in proportion to each addend's positive part (the method doc).
+ * Ours: where no addend is positive (MobileNetV2's linear bottlenecks have no ReLU after
+ * the add), split by the negative parts instead of dropping the relevance.
+ */
 const add: Rule = ({ rOut, ins }) =>
   tf.tidy(() => {
     const pos = ins.map((t) => tf.relu(t));
-    const s = tf.divNoNan(rOut, pos.reduce((a, b) => tf.add(a, b)));
-    return pos.map((p) => tf.mul(p, s));
+    const neg = ins.map((t) => tf.neg(tf.relu(tf.neg(t))));
+    const sumPos = pos.reduce((a, b) => tf.add(a, b));
+    const sumNeg = neg.reduce((a, b) => tf.add(a, b));
+    const usePos = tf.greater(sumPos, 0);
+    const s = tf.where(usePos, tf.divNoNan(rOut, sumPos), tf.divNoNan(rOut, sumNeg));
+    return pos.map((p, i) => tf.mul(tf.where(usePos, p, neg[i]), s));
   });
 
 /** Gates (SE, swish written out): relevance stays with the gated signal. */

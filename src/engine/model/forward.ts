@@ -130,7 +130,14 @@ export interface ForwardResult {
  * needed, but are computed only if some other node reads them). Keeps every output
  * when `keep` is true, else disposes intermediates as soon as no reader is left.
  */
-export function runForward(g: Graph, x: tf.Tensor, keep = true, overrides?: Map<string, tf.Tensor>): ForwardResult {
+export function runForward(
+  g: Graph,
+  x: tf.Tensor,
+  keep = true,
+  overrides?: Map<string, tf.Tensor>,
+  /** Added to node outputs (zeros): the gradient w.r.t. each is the gradient w.r.t. that output. */
+  perturb?: Map<string, tf.Tensor>,
+): ForwardResult {
   const acts = new Map<string, tf.Tensor>();
   const readers = new Map<string, number>();
   for (const n of g.nodes) for (const i of n.inputs) readers.set(i, (readers.get(i) ?? 0) + 1);
@@ -159,6 +166,8 @@ export function runForward(g: Graph, x: tf.Tensor, keep = true, overrides?: Map<
         }
       }
     }
+    const p = perturb?.get(n.name);
+    if (p) y = tf.add(y, p);
     acts.set(n.name, y);
   }
   if (!logits) logits = acts.get(g.output)!;

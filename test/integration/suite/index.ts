@@ -231,6 +231,7 @@ test('denoise (fgcam.denoise) explains with denoising and names the export -deno
     assert(/-denoised\./.test(path.basename(want.heatmap)), `unexpected name ${want.heatmap}`);
     await vscode.commands.executeCommand('fgcam.exportExplanation');
     for (const f of [want.heatmap, want.overlay]) assert(fs.existsSync(f), `${path.basename(f)} was not written`);
+    assert(pngStats(want.heatmap).range > 10, `${path.basename(want.heatmap)} (denoised heatmap at ${s.layer}) is uniform`);
   } finally {
     await setSetting('denoise', undefined);
   }

@@ -1,0 +1,348 @@
+// `npm run bench`: FG-CAM in JS (this engine) and in PyTorch (bench/torch_fgcam_bench.py),
+// side by side in one run, on the same seeded VGG16-BN at 224x224. See bench/README.md.
+//
+//   node dist/bench.js [--runs N] [--threads N] [--scorecam] [--scorecam-limit N] [--arch]
+//                      [--no-torch] [--no-demo] [--json] [--profile]
+//
+// Rounds alternate JS and PyTorch (after a JS warm-up; each PyTorch process warms up itself),
+// so that both sides see the same machine load; the table shows medians over the rounds and
+// the ratio JS / PyTorch (below 1: JS is faster).
+import * as tf from '@tensorflow/tfjs-core';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { spawnSync } from 'child_process';
+import { initBackend } from '../src/engine/backend';
+import { detectCamLayer, disposeModel, explain, loadModel } from '../src/engine/explain';
+import type { Graph } from '../src/engine/model/graph';
+import { disposeForward, runForward } from '../src/engine/model/forward';
+import { components } from '../src/engine/cam/components';
+import { profileWalk } from './profile';
+
+interface Args {
+  runs: number;
+  threads: number;
+  scorecam: boolean;
+  scorecamLimit: number;
+  arch: boolean;
+  torch: boolean;
+  demo: boolean;
+  json: boolean;
+  profile: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { runs: 3, threads: 0, scorecam: false, scorecamLimit: 32, arch: false, torch: true, demo: true, json: false, profile: false };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const num = () => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${k} needs a whole number`);
+      return v;
+    };
+    if (k === '--runs') a.runs = Math.max(1, num());
+    else if (k === '--threads') a.threads = num();
+    else if (k === '--scorecam') a.scorecam = true;
+    else if (k === '--scorecam-limit') a.scorecamLimit = num();
+    else if (k === '--arch') a.arch = true;
+    else if (k === '--no-torch') a.torch = false;
+    else if (k === '--no-demo') a.demo = false;
+    else if (k === '--json') a.json = true;
+    else if (k === '--profile') a.profile = true;
+    else if (k === '--help' || k === '-h') {
+      process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(0, 8).join('\n') + '\n');
+      process.exit(0);
+    } else throw new Error(`unknown option ${k}`);
+  }
+  return a;
+}
+
+const root = path.resolve(__dirname, '..');
+const cacheDir = path.join(root, '.cache', 'bench');
+const vggDir = path.join(cacheDir, 'vgg16bn');
+const torchScript = path.join(root, 'bench', 'torch_fgcam_bench.py');
+
+const log = (s: string) => process.stderr.write(s + '\n');
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+function python(): string | undefined {
+  for (const p of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(p, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
+    if (r.status === 0) return p;
+  }
+  return undefined;
+}
+
+/** The seeded VGG16-BN in TF.js layers format, written once by the PyTorch script. */
+function ensureExport(py: string | undefined): boolean {
+  if (fs.existsSync(path.join(vggDir, 'model.json'))) return true;
+  if (!py) return false;
+  log(`bench: exporting the seeded VGG16-BN to ${path.relative(root, vggDir)} (once, ~530 MB)...`);
+  const tmp = `${vggDir}.tmp-${process.pid}`;
+  const r = spawnSync(py, [torchScript, '--export-dir', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new Error('the PyTorch export failed');
+  }
+  fs.renameSync(tmp, vggDir);
+  return true;
+}
+
+/** The same input as the PyTorch script: not bit-identical (different RNGs), same shape and scale. */
+function seededInput(shape: number[], seed = 1): Float32Array {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return (s + 0.5) / 4294967296;
+  };
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(rnd()));
+    const t = 2 * Math.PI * rnd();
+    out[i] = r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(t);
+  }
+  return out;
+}
+
+function timeForward(g: Graph, x: Float32Array): number {
+  const t0 = performance.now();
+  const xt = tf.tensor4d(x, [1, ...g.inputShape] as [number, number, number, number]);
+  const fwd = runForward(g, xt, false);
+  fwd.logits.dataSync();
+  disposeForward(fwd, [xt]);
+  xt.dispose();
+  return performance.now() - t0;
+}
+
+async function timeExplain(g: Graph, x: Float32Array, layers?: { n: number }): Promise<{ ms: number; parts: Record<string, number> }> {
+  const t0 = performance.now();
+  const ex = await explain(g, x, { base: 'gradcam', denoise: false });
+  const ms = performance.now() - t0;
+  if (layers) layers.n = Object.keys(ex.maps).length;
+  return { ms, parts: ex.timings };
+}
+
+/** Score-CAM components for the first `limit` channels of the CAM layer, extrapolated to all. */
+function timeScorecam(g: Graph, x: Float32Array, limit: number, batch: number): { ms: number; timed: number; total: number } {
+  const xt = tf.tensor4d(x, [1, ...g.inputShape] as [number, number, number, number]);
+  const fwd = runForward(g, xt, true);
+  try {
+    const cam = detectCamLayer(g);
+    const c = tf.tidy(() => tf.argMax(fwd.logits, 1).dataSync()[0]);
+    const a = fwd.acts.get(cam)!;
+    const k = a.shape[3]!;
+    const n = limit > 0 ? Math.min(limit, k) : k;
+    const sub = tf.slice(a, [0, 0, 0, 0], [-1, -1, -1, n]);
+    const acts = new Map(fwd.acts).set(cam, sub);
+    const t0 = performance.now();
+    const e = components('scorecam', { g, acts, x: xt, c, scoreBatch: batch }, cam);
+    e.dataSync();
+    const ms = performance.now() - t0;
+    e.dispose();
+    sub.dispose();
+    return { ms: (ms * k) / n, timed: n, total: k };
+  } finally {
+    disposeForward(fwd, [xt]);
+    xt.dispose();
+  }
+}
+
+interface TorchRound {
+  threads: number;
+  torch_version: string;
+  forward_ms: number;
+  fgcam_input_ms: number;
+  fgcam_all_layers_ms: number;
+  scorecam_components_ms?: number;
+  scorecam_masks_timed?: number;
+}
+
+function torchRound(py: string, a: Args, threads: number): TorchRound {
+  const args = [torchScript, '--runs', '1', '--threads', String(threads)];
+  if (a.scorecam) args.push('--scorecam', '--scorecam-limit', String(a.scorecamLimit));
+  const r = spawnSync(py, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`PyTorch bench failed: ${r.stderr.split('\n').slice(-5).join('\n')}`);
+  const line = r.stdout.trim().split('\n').pop()!;
+  return JSON.parse(line) as TorchRound;
+}
+
+interface Row {
+  what: string;
+  js: number;
+  torch?: number;
+  jsRuns: number[];
+  torchRuns?: number[];
+}
+
+function table(rows: Row[]): string {
+  const head = ['measure', 'JS ms', 'PyTorch ms', 'JS/PyTorch'];
+  const body = rows.map((r) => [
+    r.what,
+    r.js.toFixed(0),
+    r.torch !== undefined ? r.torch.toFixed(0) : '-',
+    r.torch ? (r.js / r.torch).toFixed(2) : '-',
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [fmt(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(fmt)].join('\n');
+}
+
+/** Architectures of issue 5, if their fixtures exist (skipped silently otherwise). */
+function archModels(): Array<{ name: string; file: string }> {
+  const out: Array<{ name: string; file: string }> = [];
+  const dirs = [path.join(root, 'test', 'fixtures', 'arch'), path.join(root, 'test', 'fixtures', 'architectures'), path.join(cacheDir, 'arch')];
+  for (const d of dirs) {
+    if (!fs.existsSync(d)) continue;
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory() && fs.existsSync(path.join(p, 'model.json'))) out.push({ name: e.name, file: path.join(p, 'model.json') });
+      else if (e.isDirectory()) {
+        for (const f of fs.readdirSync(p).filter((f) => f.endsWith('.onnx'))) out.push({ name: `${e.name}/${f}`, file: path.join(p, f) });
+      } else if (e.name.endsWith('.onnx')) out.push({ name: e.name, file: p });
+    }
+  }
+  const fx = path.join(root, 'test', 'fixtures');
+  if (fs.existsSync(fx)) {
+    for (const e of fs.readdirSync(fx, { withFileTypes: true })) {
+      if (e.isDirectory() && /resnet|mobilenet|densenet|inception|efficient/i.test(e.name) && fs.existsSync(path.join(fx, e.name, 'model.json'))) {
+        out.push({ name: e.name, file: path.join(fx, e.name, 'model.json') });
+      }
+    }
+  }
+  return out;
+}
+
+async function jsOnly(name: string, file: string, runs: number): Promise<Record<string, number | string>> {
+  const g = await loadModel(file);
+  try {
+    const x = seededInput(g.inputShape);
+    timeForward(g, x);
+    await timeExplain(g, x);
+    const fwd: number[] = [];
+    const ex: number[] = [];
+    const layers = { n: 0 };
+    for (let i = 0; i < runs; i++) {
+      fwd.push(timeForward(g, x));
+      ex.push((await timeExplain(g, x, layers)).ms);
+    }
+    return { model: name, input: g.inputShape.join('x'), forward_ms: +median(fwd).toFixed(1), fgcam_input_ms: +median(ex).toFixed(1), maps: layers.n };
+  } finally {
+    disposeModel(g);
+  }
+}
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (a.threads > 0) process.env.FGCAM_WASM_THREADS = String(a.threads);
+  const backend = await initBackend('auto');
+  const cpus = os.cpus();
+  const machine = { os: `${os.type()} ${os.release()} ${os.arch()}`, cpu: cpus[0]?.model ?? '?', cores: cpus.length, node: process.version };
+  log(`bench: backend ${backend.name} (${backend.threads} thread${backend.threads > 1 ? 's' : ''})${backend.warnings.length ? ` [${backend.warnings.join('; ')}]` : ''}`);
+  log(`bench: ${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}`);
+
+  const py = a.torch ? python() : undefined;
+  if (a.torch && !py) log('bench: python3 with torch + torchvision (Debian: python3-torch, python3-torchvision) is missing: timing JS alone');
+  const torchThreads = a.threads > 0 ? a.threads : backend.threads;
+  const result: Record<string, unknown> = { backend: backend.name, js_threads: backend.threads, machine, runs: a.runs };
+
+  if (!ensureExport(py)) {
+    log(`bench: no ${path.relative(root, vggDir)} and no PyTorch to write it: skipping the VGG16-BN bench`);
+  } else {
+    const tLoad = performance.now();
+    const g = await loadModel(path.join(vggDir, 'model.json'));
+    log(`bench: loaded VGG16-BN ${g.inputShape.join('x')} in ${((performance.now() - tLoad) / 1000).toFixed(1)} s`);
+    const x = seededInput(g.inputShape);
+    // warm-up: kernels compiled, W+/W- and flipped kernels cached (the PyTorch walker splits them up front too)
+    timeForward(g, x);
+    await timeExplain(g, x);
+    if (a.profile) {
+      const xt = tf.tensor4d(x, [1, ...g.inputShape] as [number, number, number, number]);
+      log(await profileWalk(g, xt));
+      xt.dispose();
+    }
+    const js = { forward: [] as number[], input: [] as number[], all: [] as number[], scorecam: [] as number[], fwdPart: [] as number[], compPart: [] as number[], walkPart: [] as number[] };
+    const tr: TorchRound[] = [];
+    const layers = { n: 0 };
+    let scoreTimed = 0;
+    for (let i = 0; i < a.runs; i++) {
+      js.forward.push(timeForward(g, x));
+      const e1 = await timeExplain(g, x, layers);
+      js.input.push(e1.ms);
+      js.fwdPart.push(e1.parts.forward);
+      js.compPart.push(e1.parts.components);
+      js.walkPart.push(e1.parts.walk);
+      js.all.push((await timeExplain(g, x)).ms);
+      if (a.scorecam) {
+        const s = timeScorecam(g, x, a.scorecamLimit, 16);
+        js.scorecam.push(s.ms);
+        scoreTimed = s.timed;
+      }
+      log(`bench: round ${i + 1}/${a.runs} JS: forward ${js.forward[i].toFixed(0)} ms, explain ${js.input[i].toFixed(0)} / ${js.all[i].toFixed(0)} ms`);
+      if (py) {
+        tr.push(torchRound(py, a, torchThreads));
+        const t = tr[i];
+        log(`bench: round ${i + 1}/${a.runs} PyTorch (${t.threads} thread${t.threads > 1 ? 's' : ''}): forward ${t.forward_ms} ms, explain ${t.fgcam_input_ms} / ${t.fgcam_all_layers_ms} ms`);
+      }
+    }
+    const tm = (k: keyof TorchRound) => (tr.length ? median(tr.map((t) => Number(t[k]))) : undefined);
+    const rows: Row[] = [
+      { what: 'FG-CAM (Grad-CAM) at the input', js: median(js.input), torch: tm('fgcam_input_ms'), jsRuns: js.input, torchRuns: tr.map((t) => t.fgcam_input_ms) },
+      { what: `walk to every layer (${layers.n} maps)`, js: median(js.all), torch: tm('fgcam_all_layers_ms'), jsRuns: js.all, torchRuns: tr.map((t) => t.fgcam_all_layers_ms) },
+      { what: 'forward alone', js: median(js.forward), torch: tm('forward_ms'), jsRuns: js.forward, torchRuns: tr.map((t) => t.forward_ms) },
+    ];
+    if (a.scorecam) {
+      rows.push({
+        what: `Score-CAM components (${scoreTimed} masks, x${(512 / scoreTimed).toFixed(0)})`,
+        js: median(js.scorecam),
+        torch: tm('scorecam_components_ms'),
+        jsRuns: js.scorecam,
+        torchRuns: tr.map((t) => t.scorecam_components_ms ?? NaN),
+      });
+    }
+    const split = `JS explain split (median): forward ${median(js.fwdPart).toFixed(0)} ms, components ${median(js.compPart).toFixed(0)} ms, walk ${median(js.walkPart).toFixed(0)} ms`;
+    const who = `JS: tfjs ${backend.name}, ${backend.threads} thread(s); PyTorch: ${tr[0] ? `${tr[0].torch_version}, ${tr[0].threads} thread(s)` : 'not run'}`;
+    if (!a.json) {
+      process.stdout.write(`\nVGG16-BN 224x224, seeded weights, median of ${a.runs} alternating rounds\n${who}\n${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}\n\n`);
+      process.stdout.write(table(rows) + '\n\n' + split + '\n');
+    }
+    result.vgg16bn = {
+      torch_version: tr[0]?.torch_version,
+      torch_threads: tr[0]?.threads,
+      maps: layers.n,
+      rows: rows.map((r) => ({
+        what: r.what,
+        js_ms: +r.js.toFixed(1),
+        torch_ms: r.torch !== undefined ? +r.torch.toFixed(1) : null,
+        ratio: r.torch ? +(r.js / r.torch).toFixed(3) : null,
+        js_runs: r.jsRuns.map((v) => +v.toFixed(1)),
+        torch_runs: r.torchRuns?.map((v) => +v.toFixed(1)),
+      })),
+      js_split_ms: { forward: +median(js.fwdPart).toFixed(1), components: +median(js.compPart).toFixed(1), walk: +median(js.walkPart).toFixed(1) },
+    };
+    disposeModel(g);
+  }
+
+  const others: Array<Record<string, number | string>> = [];
+  const demo = path.join(root, 'models', 'fashion-vgg', 'model.json');
+  if (a.demo && fs.existsSync(demo)) others.push(await jsOnly('fashion-vgg (demo)', demo, Math.max(a.runs, 5)));
+  if (a.arch) for (const m of archModels()) others.push(await jsOnly(m.name, m.file, a.runs));
+  if (others.length) {
+    result.others = others;
+    if (!a.json) {
+      process.stdout.write('\nOther models (JS only, median):\n');
+      for (const o of others) process.stdout.write(`  ${String(o.model).padEnd(28)} ${String(o.input).padEnd(10)} forward ${o.forward_ms} ms, FG-CAM at the input ${o.fgcam_input_ms} ms (${o.maps} maps)\n`);
+    }
+  }
+  if (a.json) process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,145 @@
+// One image, many methods: the maps each method gives at each layer, and their faithfulness
+// scores. Plain data in and out (the CLI's workers and the panel's "Compare methods" view).
+//
+// Method ids:
+//   fgcam-<base>[-denoised]  FG-CAM from a base CAM at the CAM layer (explain())
+//   <base>                   the base CAM applied directly at the layer (not at "input")
+//   lrp                      LRP-z+ (zβ at the input) started from the logit y_c
+//   random                   a seeded uniform random map at the input: a reference line
+// with <base> one of gradcam, scorecam, gradcampp, xgradcam, layercam.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Graph } from '../model/graph';
+import { nodeByName } from '../model/graph';
+import { disposeForward, runForward } from '../model/forward';
+import { components } from '../cam/components';
+import { lrp } from '../cam/methods';
+import { channelSum, INPUT } from '../fgcam/walk';
+import { detectCamLayer, explain } from '../explain';
+import type { BaseMethod, LayerMap } from '../types';
+import { Curves, CurveOptions, deletionInsertion } from './curves';
+import { ConfidencePair, confidencePair } from './confidence';
+import type { BlurOptions } from './blur';
+
+export const BASES: BaseMethod[] = ['gradcam', 'scorecam', 'gradcampp', 'xgradcam', 'layercam'];
+export const DEFAULT_METHODS = ['fgcam-gradcam', 'fgcam-gradcam-denoised', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'scorecam', 'fgcam-scorecam', 'lrp'];
+
+export type MethodSpec =
+  | { id: string; kind: 'fgcam'; base: BaseMethod; denoise: boolean }
+  | { id: string; kind: 'cam'; base: BaseMethod }
+  | { id: string; kind: 'lrp' }
+  | { id: string; kind: 'random' };
+
+/** Parses a method id; throws an Error naming the valid ones. */
+export function parseMethod(id: string): MethodSpec {
+  const m = /^fgcam-([a-z]+?)(-denoised)?$/.exec(id);
+  if (m && (BASES as string[]).includes(m[1])) return { id, kind: 'fgcam', base: m[1] as BaseMethod, denoise: Boolean(m[2]) };
+  if ((BASES as string[]).includes(id)) return { id, kind: 'cam', base: id as BaseMethod };
+  if (id === 'lrp') return { id, kind: 'lrp' };
+  if (id === 'random') return { id, kind: 'random' };
+  throw new Error(`unknown method "${id}". Methods: fgcam-<base>[-denoised], <base>, lrp, random; bases: ${BASES.join(', ')}`);
+}
+
+export interface MethodMaps {
+  classIndex: number;
+  /** Softmax of the full input, all classes. */
+  probs: Float32Array;
+  camLayer: string;
+  /** maps[method][layer]; a layer is missing where the method has no map there. */
+  maps: Record<string, Record<string, LayerMap>>;
+}
+
+export interface MapsOptions {
+  classIndex?: number;
+  camLayer?: string;
+  scoreBatch?: number;
+  /** Seed of the "random" method (default 1). */
+  seed?: number;
+}
+
+/** Deterministic uniform numbers in [0, 1) (mulberry32). */
+function uniform(seed: number, n: number): Float32Array {
+  let a = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  });
+}
+
+/** Every method's map at every requested layer ("input" or model layer names) for one input. */
+export async function methodMaps(g: Graph, xData: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions = {}): Promise<MethodMaps> {
+  const x = tf.tensor4d(xData, [1, ...g.inputShape]);
+  const fwd = runForward(g, x, true);
+  try {
+    const probs = tf.tidy(() => tf.softmax(fwd.logits).dataSync()) as Float32Array;
+    const c = opts.classIndex ?? probs.indexOf(Math.max(...probs));
+    const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
+    const ctx = { g, acts: fwd.acts, x, c, scoreBatch: opts.scoreBatch ?? 16 };
+    const maps: Record<string, Record<string, LayerMap>> = {};
+    const pick = (all: Record<string, LayerMap>) => Object.fromEntries(layers.filter((l) => all[l]).map((l) => [l, all[l]]));
+    for (const m of methods) {
+      if (m.kind === 'fgcam') {
+        const ex = await explain(g, xData, { base: m.base, denoise: m.denoise, classIndex: c, camLayer, scoreBatch: opts.scoreBatch });
+        maps[m.id] = pick(ex.maps);
+      } else if (m.kind === 'lrp') {
+        maps[m.id] = pick(lrp(g, fwd.acts, fwd.logits, x, camLayer, c));
+      } else if (m.kind === 'random') {
+        const [h, w] = g.inputShape;
+        maps[m.id] = layers.includes(INPUT) ? { [INPUT]: { layer: INPUT, height: h, width: w, raw: uniform(opts.seed ?? 1, h * w) } } : {};
+      } else {
+        maps[m.id] = {};
+        for (const layer of layers) {
+          if (layer === INPUT || nodeByName(g, layer) === g.nodes[0]) continue; // no CAM at the raw input
+          const e = components(m.base, ctx, nodeByName(g, layer).name);
+          maps[m.id][layer] = channelSum(layer, e);
+          e.dispose();
+        }
+      }
+    }
+    return { classIndex: c, probs, camLayer, maps };
+  } finally {
+    disposeForward(fwd, [x]);
+    x.dispose();
+  }
+}
+
+export interface MapScore extends Curves, ConfidencePair {
+  method: string;
+  layer: string;
+}
+
+export interface ScoreOptions extends MapsOptions {
+  step?: number;
+  batch?: number;
+  blur?: BlurOptions;
+}
+
+export interface ImageScores {
+  classIndex: number;
+  prob: number;
+  camLayer: string;
+  scores: MapScore[];
+}
+
+/** Scores every method's map at every layer on one input: curves, areas, Y and O. */
+export async function scoreImage(g: Graph, xData: Float32Array, methods: MethodSpec[], layers: string[], opts: ScoreOptions = {}): Promise<ImageScores> {
+  const mm = await methodMaps(g, xData, methods, layers, opts);
+  const c = mm.classIndex;
+  const curveOpts: CurveOptions = { classIndex: c, step: opts.step, batch: opts.batch, blur: opts.blur };
+  const scores: MapScore[] = [];
+  for (const m of methods) {
+    for (const layer of layers) {
+      const map = mm.maps[m.id][layer];
+      if (!map) continue;
+      scores.push({
+        method: m.id,
+        layer,
+        ...deletionInsertion(g, xData, map, curveOpts),
+        ...confidencePair(g, xData, map, c, mm.probs[c]),
+      });
+    }
+  }
+  return { classIndex: c, prob: mm.probs[c], camLayer: mm.camLayer, scores };
+}

@@ -1,0 +1,86 @@
+// Slow: torchvision VGG16-BN, ResNet-50, MobileNetV2, DenseNet-121 (seeded weights) exported to
+// ONNX by tools/make_onnx_fixtures.py into .cache/onnx/ (generated when missing and python3-torch
+// is installed); our logits must match PyTorch's within 1e-4 relative (max |diff| / max |logit|).
+import { test, before } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../src/engine/backend';
+import { disposeGraph } from '../../src/engine/model/graph';
+import { loadGraph } from '../../src/engine/model/load';
+import { runForward } from '../../src/engine/model/forward';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const CACHE = path.join(ROOT, '.cache', 'onnx');
+const MODELS: Record<string, { minNodes: number }> = {
+  mobilenet_v2: { minNodes: 100 },
+  resnet50: { minNodes: 120 },
+  densenet121: { minNodes: 370 },
+  vgg16_bn: { minNodes: 50 },
+};
+
+const have = (m: string) => ['.onnx', '.input.npy', '.logits.npy'].every((e) => fs.existsSync(path.join(CACHE, m + e)));
+
+/** A python3 that can import torch and torchvision (Debian's lives in /usr/bin). */
+function torchPython(): string | undefined {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    const r = spawnSync(py, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return undefined;
+}
+
+let skipReason: string | false = false;
+before(async () => {
+  await initBackend();
+  const missing = Object.keys(MODELS).filter((m) => !have(m));
+  if (!missing.length) return;
+  const py = torchPython();
+  if (!py) {
+    skipReason = `.cache/onnx lacks ${missing.join(', ')} and no python3 with torch+torchvision (apt-get install python3-torch python3-torchvision) to make them`;
+    return;
+  }
+  execFileSync(py, [path.join(ROOT, 'tools', 'make_onnx_fixtures.py'), 'big', ...missing], { stdio: 'inherit' });
+});
+
+/** Minimal .npy reader: little-endian float32, C order. */
+function readNpy(p: string): { shape: number[]; data: Float32Array } {
+  const b = fs.readFileSync(p);
+  const hl = b.readUInt16LE(8);
+  const header = b.subarray(10, 10 + hl).toString('latin1');
+  if (!header.includes("'<f4'") || header.includes("'fortran_order': True")) throw new Error(`${p}: not a C-order float32 .npy`);
+  const shape = header.match(/'shape': \(([^)]*)\)/)![1].split(',').filter((s) => s.trim()).map(Number);
+  const raw = b.subarray(10 + hl);
+  return { shape, data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) };
+}
+
+for (const [name, exp] of Object.entries(MODELS)) {
+  test(`ONNX ${name}: logits match PyTorch`, async (t) => {
+    if (skipReason) return t.skip(skipReason);
+    const before = tf.memory().numTensors;
+    const t0 = Date.now();
+    const g = await loadGraph(path.join(CACHE, `${name}.onnx`), { inferShapes: false });
+    const loadMs = Date.now() - t0;
+    assert.ok(g.nodes.length >= exp.minNodes, `${g.nodes.length} nodes`);
+    assert.deepEqual(g.inputShape, [224, 224, 3]);
+    const input = readNpy(path.join(CACHE, `${name}.input.npy`));
+    const want = readNpy(path.join(CACHE, `${name}.logits.npy`)).data;
+    const x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data, input.shape as [number, number, number, number]), [0, 2, 3, 1]));
+    const r = runForward(g, x, false);
+    const got = r.logits.dataSync();
+    let d = 0;
+    let m = 0;
+    for (let i = 0; i < want.length; i++) {
+      d = Math.max(d, Math.abs(got[i] - want[i]));
+      m = Math.max(m, Math.abs(want[i]));
+    }
+    t.diagnostic(`${name}: ${g.nodes.length} nodes, load ${loadMs} ms, rel err ${(d / m).toExponential(2)}`);
+    assert.equal(got.length, 1000);
+    assert.ok(d / m < 1e-4, `relative error ${d / m}`);
+    tf.dispose([x, r.logits, ...r.acts.values()]);
+    disposeGraph(g);
+    assert.equal(tf.memory().numTensors, before);
+  });
+}
