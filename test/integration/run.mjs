@@ -16,7 +16,10 @@
 //            command renders the heatmap.
 // Prints `ok`/`not ok` per test and ONE final line `N passed, N failed`; exit code 1 on any
 // failure. Output (logs, screenshots): test-results/integration/ (or $FGCAM_TEST_OUT).
-// Environment: FGCAM_CACHE (as setup.sh), FGCAM_IT_TIMEOUT_MS (suite timeout, default 600000).
+//   --skip-build  do not run `npm run build` first;  --keep  keep the temp folders;
+//   --ext DIR     another extension folder (harness development);  --verbose  more output.
+// Environment: FGCAM_CACHE (as setup.sh), FGCAM_TEST_OUT (output folder), FGCAM_IT_TIMEOUT_MS
+// (suite timeout, default 600000), FGCAM_IT_README_SCREENSHOT=0 (leave media/ untouched).
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
@@ -38,10 +41,17 @@ const opt = (n) => {
   return i >= 0 ? argv[i + 1] : undefined;
 };
 if (flag('--help') || flag('-h')) {
-  console.log(fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 22).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+  const lines = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n');
+  console.log(lines.slice(1, lines.findIndex((l) => l.startsWith('import '))).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
   process.exit(0);
 }
 const PARTS = new Set((opt('--only') ?? 'suite,ui,package').split(',').map((s) => s.trim()).filter(Boolean));
+for (const p of PARTS) {
+  if (!['suite', 'ui', 'package'].includes(p)) {
+    console.error(`unknown part "${p}" (--only takes suite,ui,package)`);
+    process.exit(2);
+  }
+}
 const EXT_DIR = path.resolve(opt('--ext') ?? REPO);
 const KEEP = flag('--keep') || process.env.FGCAM_IT_KEEP === '1';
 const VERBOSE = flag('--verbose') || process.env.FGCAM_IT_VERBOSE === '1';
@@ -680,17 +690,24 @@ async function partUi(env, server, ctx, workspace, images) {
     await setOpacity(frame, defaultOpacity ?? 0.5);
     await frame.evaluate(() => document.activeElement?.blur?.());
     const panelShot = path.join(OUT, 'screenshot-panel.png');
-    // The panel's content (the webview's <main>), not the empty space below it.
+    // The panel's content (the webview's <main>) with a margin, not the empty space below it.
+    const outer = await frame.parentFrame()?.frameElement();
+    if (!outer) throw new Error('no webview iframe element');
+    const ob = await outer.boundingBox();
     const app = frame.locator('[data-testid=panel]');
-    if (await app.count()) await app.screenshot({ path: panelShot });
-    else {
-      const outer = await frame.parentFrame()?.frameElement();
-      if (!outer) throw new Error('no webview iframe element');
-      await outer.screenshot({ path: panelShot });
-    }
+    const ab = (await app.count()) ? await app.boundingBox() : null;
+    if (ob && ab) {
+      const x = Math.max(ob.x, ab.x - 16);
+      const y = Math.max(ob.y, ab.y - 16);
+      const right = Math.min(ob.x + ob.width, ab.x + ab.width + 16);
+      const bottom = Math.min(ob.y + ob.height, ab.y + ab.height + 16);
+      await page.screenshot({ path: panelShot, clip: { x, y, width: right - x, height: bottom - y } });
+    } else await outer.screenshot({ path: panelShot });
     const full = await shot(page, 'ui-workbench.png');
-    fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
-    fs.copyFileSync(panelShot, SCREENSHOT_README);
+    if (process.env.FGCAM_IT_README_SCREENSHOT !== '0') {
+      fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
+      fs.copyFileSync(panelShot, SCREENSHOT_README);
+    }
     log(`ui: screenshots ${path.relative(REPO, SCREENSHOT_README)}, ${path.relative(REPO, panelShot)}, ${path.relative(REPO, full)}`);
   }, { critical: false });
   await step('toggling denoise changes the rendered map (and it is not uniform)', async () => {
@@ -716,6 +733,39 @@ async function partUi(env, server, ctx, workspace, images) {
     const sizes = files.map((f) => `${f}: ${checkPng(path.join(workspace, f))}`);
     log(`ui: ${sizes.join('; ')}`);
   });
+  await step('the panel restores after a window reload (webview serializer)', async () => {
+    await page.reload();
+    await waitWorkbench(page);
+    const r = await waitRendered(page, 'the restored panel to render its heatmap', 120_000);
+    frame = r.frame;
+    const s = await frame.evaluate(canvasProbe, {});
+    if (!notBlank(s)) throw new Error(`restored canvas looks blank: ${JSON.stringify(s)}`);
+    const text = await frame.evaluate(() => document.body.innerText);
+    if (!text.includes(img)) throw new Error(`the restored panel does not name ${img}: ${text.slice(0, 200)}`);
+  }, { critical: false });
+  await step('Explorer: explain broken.png > the panel and a notification show the decode error', async () => {
+    await contextMenu(page, explorerRow(page, 'broken.png'), /Explain Image/);
+    const f = await poll('the panel error', async () => {
+      const fr = await heatmapFrame(page);
+      if (!fr) return undefined;
+      const visible = await fr.locator('[data-testid=error]').isVisible().catch(() => false);
+      return visible ? fr : undefined;
+    }, { timeout: 60_000 });
+    const panelText = await f.locator('[data-testid=error]').innerText();
+    if (!/broken\.png/.test(panelText) || !/cannot decode PNG/i.test(panelText)) throw new Error(`panel error text: ${panelText}`);
+    // The error notification: a toast, or (when VS Code holds toasts back) the notification centre.
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /cannot decode PNG/i }).first();
+    if (!(await toast.waitFor({ timeout: 5000 }).then(() => true, () => false))) {
+      await page.locator('[id="status.notifications"]').click();
+      const item = page.locator('.notifications-center .notification-list-item', { hasText: /cannot decode PNG/i }).first();
+      await item.waitFor({ timeout: 10_000 }).catch(async (e) => {
+        await shot(page, 'ui-notifications.png');
+        throw new Error(`no "cannot decode PNG" notification (toast or centre): ${e.message.split('\n')[0]}`);
+      });
+      await page.keyboard.press('Escape');
+    }
+    log(`ui: panel error "${panelText.trim().slice(0, 120)}"`);
+  }, { critical: false });
   await shot(page, 'ui-end.png');
   await page.close().catch(() => {});
 }
@@ -799,8 +849,7 @@ async function partPackage(env, ctx, images) {
       await page.keyboard.press('Escape');
       return false;
     }, { timeout: 60_000, interval: 500 });
-    await entry.hover();
-    await page.keyboard.press('Enter');
+    await entry.click();
     await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
   });
   await step('the heatmap renders (canvas pixels)', async () => {

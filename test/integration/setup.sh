@@ -20,7 +20,8 @@ PW_DIR="$CACHE/playwright-core-$PLAYWRIGHT_VERSION"
 
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
-trap 'rc=$?; [ $rc -eq 0 ] || printf "[setup] FAILED (exit %s) at line %s\n" "$rc" "$LINENO" >&2' EXIT
+trap 'printf "[setup] FAILED at line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
+trap 'rc=$?; [ $rc -eq 0 ] || printf "[setup] FAILED (exit %s); fix the cause and re-run (finished steps are cached)\n" "$rc" >&2' EXIT
 
 command -v node >/dev/null || die "node not found (need Node >= 20 on PATH)"
 command -v npm >/dev/null || die "npm not found"
@@ -44,7 +45,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
   log "apt: installing ${missing[*]}"
   $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 CHROMIUM="$(command -v chromium || true)"
 [ -n "$CHROMIUM" ] || die "chromium is not on PATH after apt install"

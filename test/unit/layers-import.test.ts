@@ -357,3 +357,51 @@ for (const [name, exp] of Object.entries(expected)) {
     disposeGraph(g);
   });
 }
+
+test('nested models are inlined; augmentation layers are identity; per-pixel Dense is refused', async () => {
+  // Outer Functional: in -> aug (nested Sequential: RandomFlip) -> base (nested Functional: conv) -> gap -> fc
+  const base = {
+    class_name: 'Functional',
+    config: {
+      name: 'base',
+      layers: [
+        { name: 'base_in', class_name: 'InputLayer', config: { name: 'base_in', batch_input_shape: [null, 4, 4, 2] }, inbound_nodes: [] },
+        { name: 'conv', class_name: 'Conv2D', config: { name: 'conv', filters: 3, kernel_size: 1, padding: 'valid', use_bias: false, activation: 'relu' }, inbound_nodes: [[['base_in', 0, 0, {}]]] },
+      ],
+      input_layers: [['base_in', 0, 0]],
+      output_layers: [['conv', 0, 0]],
+    },
+  };
+  const aug = { class_name: 'Sequential', config: { name: 'aug', layers: [{ class_name: 'RandomFlip', config: { name: 'flip', batch_input_shape: [null, 4, 4, 2], mode: 'horizontal' } }] } };
+  const outer = (head: any[]) => ({
+    class_name: 'Functional',
+    config: {
+      name: 'outer',
+      layers: [
+        { name: 'in', class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4, 4, 2] }, inbound_nodes: [] },
+        { name: 'aug', ...aug, inbound_nodes: [[['in', 0, 0, {}]]] },
+        { name: 'base', ...base, inbound_nodes: [[['aug', 0, 0, {}]]] },
+        ...head,
+      ],
+      input_layers: [['in', 0, 0]],
+      output_layers: [[head.at(-1).name, 0, 0]],
+    },
+  });
+  const weights: W[] = [
+    { name: 'base/conv/kernel', shape: [1, 1, 2, 3], data: seq(6) },
+    { name: 'fc/kernel', shape: [3, 2], data: seq(6) },
+  ];
+  const gapHead = [
+    { name: 'gap', class_name: 'GlobalAveragePooling2D', config: { name: 'gap' }, inbound_nodes: [[['base', 0, 0, {}]]] },
+    { name: 'fc', class_name: 'Dense', config: { name: 'fc', units: 2, activation: 'linear', use_bias: false }, inbound_nodes: [[['gap', 0, 0, {}]]] },
+  ];
+  const g = await loadGraph(writeModel(outer(gapHead), weights));
+  assert.deepEqual(g.nodes.map((n) => [n.name, n.op.kind, n.inputs.join()]), [
+    ['in', 'input', ''], ['flip', 'identity', 'in'], ['conv', 'conv', 'flip'], ['gap', 'globalavgpool', 'conv'], ['fc', 'dense', 'gap'],
+  ]);
+  close(data(op(g, 'conv').weight), seq(6));
+  disposeGraph(g);
+
+  const perPixel = [{ name: 'fc', class_name: 'Dense', config: { name: 'fc', units: 2, use_bias: false }, inbound_nodes: [[['base', 0, 0, {}]]] }];
+  await rejects(loadGraph(writeModel(outer(perPixel), weights)), /does not run at input 4x4x2: Dense layer 'fc' is applied per pixel to a 4x4x3 map/);
+});

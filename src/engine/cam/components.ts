@@ -17,13 +17,21 @@ export function descendants(g: Graph, layer: string): Set<string> {
  * ∂y_c/∂A at several layers in one backward pass: a zero tensor is added to each
  * layer's output and the gradient is taken w.r.t. those zeros.
  */
-export function gradientsAt(g: Graph, x: tf.Tensor, layers: string[], c: number): Map<string, tf.Tensor> {
+export function gradientsAt(g: Graph, x: tf.Tensor, layers: string[], c: number, acts?: Map<string, tf.Tensor>): Map<string, tf.Tensor> {
   const shapes = new Map(g.nodes.map((n) => [n.name, n.outputShape]));
   const zeros = layers.map((l) => tf.zeros([x.shape[0], ...shapes.get(l)!]));
+  // With the recorded activations, only what lies above the layers is run again: the same
+  // values as a full forward (same ops on the same inputs), without recomputing the body.
+  let fixed: Map<string, tf.Tensor> | undefined;
+  if (acts) {
+    const redo = new Set<string>();
+    for (const l of layers) for (const d of descendants(g, l)) if (d !== l) redo.add(d);
+    fixed = new Map([...acts].filter(([name]) => !redo.has(name)));
+  }
   try {
     const f = (...ps: tf.Tensor[]) => {
       const perturb = new Map(layers.map((l, i) => [l, ps[i]]));
-      return tf.sum(tf.slice(runForward(g, x, true, undefined, perturb).logits, [0, c], [1, 1]));
+      return tf.sum(tf.slice(runForward(g, x, true, fixed, perturb).logits, [0, c], [1, 1]));
     };
     const grads = tf.grads(f)(zeros);
     return new Map(layers.map((l, i) => [l, grads[i]]));
@@ -33,8 +41,8 @@ export function gradientsAt(g: Graph, x: tf.Tensor, layers: string[], c: number)
 }
 
 /** ∂y_c/∂A at `layer`. */
-export function gradientAt(g: Graph, _acts: Map<string, tf.Tensor>, x: tf.Tensor, layer: string, c: number): tf.Tensor {
-  return gradientsAt(g, x, [layer], c).get(layer)!;
+export function gradientAt(g: Graph, acts: Map<string, tf.Tensor>, x: tf.Tensor, layer: string, c: number): tf.Tensor {
+  return gradientsAt(g, x, [layer], c, acts).get(layer)!;
 }
 
 export interface ComponentContext {
@@ -56,7 +64,7 @@ export const GRADIENT_BASED: ReadonlySet<BaseMethod> = new Set(['gradcam', 'grad
 
 /** For gradient-based methods at several layers: one backward pass for all (caller disposes ctx.grads). */
 export function precomputeGradients(base: BaseMethod, ctx: ComponentContext, layers: string[]): void {
-  if (GRADIENT_BASED.has(base) && layers.length > 1) ctx.grads = gradientsAt(ctx.g, ctx.x, layers, ctx.c);
+  if (GRADIENT_BASED.has(base) && layers.length > 1) ctx.grads = gradientsAt(ctx.g, ctx.x, layers, ctx.c, ctx.acts);
 }
 
 /** Grad-CAM: α_k = spatial mean of ∂y_c/∂A_k (the logit, not the softmax). */

@@ -97,6 +97,10 @@ export function convAdjoint(node: ConvNode, s: tf.Tensor4D, k: KernelPair, xShap
     } else {
       y = convForward(dil, k.flipped, [1, 1], op.dilations, p, op.groups);
     }
-    return tf.slice(y, [0, Math.max(0, -before[0]), Math.max(0, -before[1]), 0], [-1, H, W, -1]);
+    const top = Math.max(0, -before[0]);
+    const left = Math.max(0, -before[1]);
+    // The usual case (e.g. 3x3 'same', stride 1) needs no crop: skip the copy.
+    if (top === 0 && left === 0 && y.shape[1] === H && y.shape[2] === W) return y;
+    return tf.slice(y, [0, top, left, 0], [-1, H, W, -1]);
   });
 }

@@ -18,6 +18,8 @@ export interface RuleInput {
   bounds?: { low: tf.Tensor4D; high: tf.Tensor4D };
   /** Output shapes (with batch) of the input nodes; for the gate rule. */
   producers: GraphNode[];
+  /** The whole graph, for rules that look further up (optional). */
+  graph?: { nodes: GraphNode[] };
 }
 
 /** Relevance for each input (null: that input gets none). */
@@ -25,13 +27,32 @@ export type Rule = (r: RuleInput) => Array<tf.Tensor | null>;
 
 const identity: Rule = ({ rOut }) => [rOut.clone()];
 
+const NONNEG_ACTIVATIONS = new Set(['relu', 'relu6', 'sigmoid', 'hardsigmoid', 'softmax']);
+
+/**
+ * True when a node's output is >= 0 by construction: a ReLU-like activation, or a max-pool,
+ * zero padding, cropping or identity of such an output. Otherwise false (then the conv rule
+ * looks at the data).
+ */
+export function nonNegative(g: { nodes: GraphNode[] } | undefined, n: GraphNode | undefined, depth = 0): boolean {
+  if (!n || depth > 64) return false;
+  if (n.activation) return NONNEG_ACTIVATIONS.has(n.activation.fn);
+  const k = n.op.kind;
+  if (!g || !['maxpool', 'pad', 'crop', 'identity', 'activation'].includes(k)) return false;
+  // (pad nodes pad with zeros)
+  const src = g.nodes.find((m) => m.name === n.inputs[0]);
+  return nonNegative(g, src, depth + 1);
+}
+
 /** z+ for inputs that may be negative: X⁺ with W⁺ and X⁻ with W⁻. */
-const convZPlus: Rule = ({ node, rOut, ins }) => {
+const convZPlus: Rule = ({ node, rOut, ins, producers, graph }) => {
   const n = node as ConvNode;
   const x = ins[0] as tf.Tensor4D;
   return [
     tf.tidy(() => {
-      const hasNeg = tf.min(x).dataSync()[0] < 0; // after ReLU the W⁻ branch is exactly zero: skip it
+      // After ReLU (or a max-pool of it) the W⁻ branch is exactly zero: skip it. Known from the
+      // graph where possible, else looked up in the data.
+      const hasNeg = nonNegative(graph, producers[0]) ? false : tf.min(x).dataSync()[0] < 0;
       const wp = kernel(n, 'pos');
       const xp = hasNeg ? tf.relu(x) : x;
       let z = convApply(n, xp, wp);

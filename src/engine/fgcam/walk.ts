@@ -117,7 +117,7 @@ export function walk(g: Graph, acts: Map<string, tf.Tensor>, camLayer: string, c
         try {
           const rule = RULES[node.op.kind] as (typeof RULES)[keyof typeof RULES] | undefined;
           if (!rule) throw new Error(`there is no relevance rule for its op kind '${node.op.kind}'`);
-          rIns = rule({ node, rOut, ins: node.inputs.map((n) => acts.get(n)!), bounds, producers });
+          rIns = rule({ node, rOut, ins: node.inputs.map((n) => acts.get(n)!), bounds, producers, graph: g });
         } catch (e) {
           throw new WalkError(g, node, camLayer, e as Error, maps);
         } finally {

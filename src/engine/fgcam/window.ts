@@ -66,25 +66,85 @@ function cropPads(t: tf.Tensor4D, pads: Pads): tf.Tensor4D {
 }
 
 /**
+ * Values within this relative distance of a window's max count as tied with it.
+ * Flat image regions give exactly tied activations in a float32 forward; another
+ * backend's conv may round one of them 1 ulp apart (XNNPACK tile edges do), which
+ * would move that window's relevance. 2 ulps absorb that; genuine near-ties this
+ * close are a rounding coin-flip on any backend.
+ */
+export const TIE_TOLERANCE = 2.5e-7;
+
+/**
  * Sends r [b, ho, wo, c] to the first maximum of each max-pool window of x
- * (row-major order, PyTorch's tie rule). Returns a tensor of x's shape.
+ * (row-major order, PyTorch's tie rule; padding counts as -Infinity). Returns a tensor of
+ * x's shape. Plain loops over the data: the same exact arithmetic on every backend, and
+ * far cheaper than one strided slice, compare and place per window offset (wasm's
+ * StridedSlice is a slow generic loop). Where windows overlap, a position's shares are
+ * added in the order of the window offsets (di, dj), in float32, as the tensor form did.
  */
 export function routeToMax(x: tf.Tensor4D, r: tf.Tensor4D, size: [number, number], strides: [number, number], pads: Pads): tf.Tensor4D {
-  return tf.tidy(() => {
-    const g = windowGeometry(x, size, strides, pads);
-    const xp = tf.pad(x, padSpec(pads), -Infinity) as tf.Tensor4D;
-    const m = tf.maxPool(xp, size, strides, 'valid');
-    let taken = tf.cast(tf.zerosLike(m), 'bool');
-    let acc = tf.zeros([x.shape[0], g.hp, g.wp, x.shape[3]]) as tf.Tensor4D;
-    for (let di = 0; di < size[0]; di++) {
-      for (let dj = 0; dj < size[1]; dj++) {
-        const hit = tf.logicalAnd(tf.equal(windowSlice(xp, di, dj, strides, g.ho, g.wo), m), tf.logicalNot(taken));
-        taken = tf.logicalOr(taken, hit);
-        acc = tf.add(acc, windowPlace(tf.where(hit, r, tf.zerosLike(r)), di, dj, strides, g.hp, g.wp));
+  const [b, h, w, c] = x.shape;
+  const g = windowGeometry(x, size, strides, pads);
+  const { ho, wo } = g;
+  if (r.shape[1] !== ho || r.shape[2] !== wo || r.shape[0] !== b || r.shape[3] !== c) {
+    throw new Error(`routeToMax: relevance ${r.shape} does not match the pooled shape ${[b, ho, wo, c]}`);
+  }
+  const xv = x.dataSync() as Float32Array;
+  const rv = r.dataSync() as Float32Array;
+  const [kh, kw] = size;
+  const [sh, sw] = strides;
+  const [pt, , pl] = pads;
+  const nWin = b * ho * wo * c;
+  // Per window and channel: the window max, then the offset (di*kw + dj) of the first
+  // value within TIE_TOLERANCE of it, or -1 (all padding / NaN).
+  const best = new Int32Array(nWin).fill(-1);
+  const bestV = new Float32Array(nWin).fill(-Infinity);
+  const visit = (fn: (wIdx: number, xIdx: number, k: number) => void) => {
+    for (let n = 0; n < b; n++) {
+      for (let i = 0; i < ho; i++) {
+        for (let j = 0; j < wo; j++) {
+          const wBase = ((n * ho + i) * wo + j) * c;
+          for (let di = 0; di < kh; di++) {
+            const y = i * sh + di - pt;
+            if (y < 0 || y >= h) continue;
+            for (let dj = 0; dj < kw; dj++) {
+              const xx = j * sw + dj - pl;
+              if (xx < 0 || xx >= w) continue;
+              const xBase = ((n * h + y) * w + xx) * c;
+              for (let ch = 0; ch < c; ch++) fn(wBase + ch, xBase + ch, di * kw + dj);
+            }
+          }
+        }
       }
     }
-    return cropPads(acc, pads);
+  };
+  visit((wi, xi) => {
+    if (xv[xi] > bestV[wi]) bestV[wi] = xv[xi];
   });
+  const thr = bestV.map((m) => m - Math.abs(m) * TIE_TOLERANCE);
+  visit((wi, xi, k) => {
+    if (best[wi] < 0 && xv[xi] >= thr[wi]) best[wi] = k;
+  });
+  const out = new Float32Array(b * h * w * c);
+  for (let di = 0; di < kh; di++) {
+    for (let dj = 0; dj < kw; dj++) {
+      const k = di * kw + dj;
+      for (let n = 0; n < b; n++) {
+        for (let i = 0; i < ho; i++) {
+          const y = i * sh + di - pt;
+          if (y < 0 || y >= h) continue;
+          for (let j = 0; j < wo; j++) {
+            const xx = j * sw + dj - pl;
+            if (xx < 0 || xx >= w) continue;
+            const wBase = ((n * ho + i) * wo + j) * c;
+            const xBase = ((n * h + y) * w + xx) * c;
+            for (let ch = 0; ch < c; ch++) if (best[wBase + ch] === k) out[xBase + ch] += rv[wBase + ch];
+          }
+        }
+      }
+    }
+  }
+  return tf.tensor4d(out, [b, h, w, c]);
 }
 
 /** Sum of x over each window (zeros in the padding): [b, ho, wo, c]. */

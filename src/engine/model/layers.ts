@@ -23,10 +23,13 @@ export const SUPPORTED_LAYERS = [
   'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'Activation', 'MaxPooling2D', 'AveragePooling2D',
   'GlobalAveragePooling2D', 'ZeroPadding2D', 'Cropping2D', 'Add', 'Multiply', 'Concatenate',
   'Flatten', 'Dense', 'Reshape', 'Dropout', 'SpatialDropout2D', 'GaussianNoise',
-  'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
+  'GaussianDropout', 'AlphaDropout', 'ActivityRegularization', 'RandomFlip', 'RandomRotation', 'RandomZoom',
+  'RandomTranslation', 'RandomContrast', 'RandomBrightness', 'nested Functional/Sequential models',
 ];
+// Identity at inference (augmentation layers only act while training).
 const IDENTITY_LAYERS = new Set([
   'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'ActivityRegularization',
+  'RandomFlip', 'RandomRotation', 'RandomZoom', 'RandomTranslation', 'RandomContrast', 'RandomBrightness',
 ]);
 // Older / alternative class names for the same layers.
 const CLASS_ALIASES: Record<string, string> = {
@@ -192,14 +195,20 @@ function isKeras3(json: Json): boolean {
   return !!first && ('module' in first || 'registered_name' in first);
 }
 
-function parseTopology(topo: Json, source: string): { layers: LayerSpec[]; input: string; output: string } {
+interface Topology {
+  layers: LayerSpec[];
+  input: string;
+  output: string;
+}
+
+function parseTopology(topo: Json, source: string): Topology {
   const cls = CLASS_ALIASES[topo.class_name] ?? topo.class_name;
-  if (cls === 'Sequential') return parseSequential(topo.config, source);
-  if (cls === 'Model') return parseFunctional(topo.config, source);
+  if (cls === 'Sequential') return expandNested(parseSequential(topo.config, source), source);
+  if (cls === 'Model') return expandNested(parseFunctional(topo.config, source), source);
   throw new Error(`"${source}": model class "${topo.class_name}" is not supported (expected Sequential or Functional).`);
 }
 
-function parseSequential(config: Json, source: string): { layers: LayerSpec[]; input: string; output: string } {
+function parseSequential(config: Json, source: string): Topology {
   const raw: Json[] = Array.isArray(config) ? config : config.layers;
   if (!raw?.length) throw new Error(`"${source}": the Sequential model has no layers.`);
   const layers: LayerSpec[] = [];
@@ -226,6 +235,36 @@ function parseSequential(config: Json, source: string): { layers: LayerSpec[]; i
   return { layers, input: layers[0].name, output: prev as string };
 }
 
+/**
+ * Inlines nested models (a pretrained base inside a transfer-learning model, an inner
+ * Sequential): their layers join the outer list, the inner input reads the outer input,
+ * and readers of the nested layer read the inner output instead.
+ */
+function expandNested(t: Topology, source: string): Topology {
+  const alias = new Map<string, string>();
+  const layers: LayerSpec[] = [];
+  for (const l of t.layers) {
+    const cls = CLASS_ALIASES[l.className] ?? l.className;
+    if (cls !== 'Model' && cls !== 'Sequential') {
+      layers.push(l);
+      continue;
+    }
+    if (l.inputs.length !== 1) throw new Error(`Nested model '${l.name}' has ${l.inputs.length} inputs; only single-input nested models are supported.`);
+    const inner = parseTopology({ class_name: cls, config: l.config }, source);
+    for (const il of inner.layers) {
+      if (il.name === inner.input) continue;
+      layers.push({ ...il, inputs: il.inputs.map((n) => (n === inner.input ? l.inputs[0] : n)) });
+    }
+    alias.set(l.name, inner.output === inner.input ? l.inputs[0] : inner.output);
+  }
+  const resolve = (n: string): string => {
+    for (let i = 0; alias.has(n) && i < 100; i++) n = alias.get(n)!;
+    return n;
+  };
+  for (const l of layers) l.inputs = l.inputs.map(resolve);
+  return { layers, input: t.input, output: resolve(t.output) };
+}
+
 /** [["name",0,0]] or ["name",0,0] -> names. */
 function endpointNames(x: Json): string[] {
   if (!Array.isArray(x) || x.length === 0) return [];
@@ -233,7 +272,7 @@ function endpointNames(x: Json): string[] {
   return x.map((e: Json) => e[0]);
 }
 
-function parseFunctional(config: Json, source: string): { layers: LayerSpec[]; input: string; output: string } {
+function parseFunctional(config: Json, source: string): Topology {
   const inputs = endpointNames(config.input_layers);
   const outputs = endpointNames(config.output_layers);
   if (inputs.length !== 1) throw new Error(`"${source}": models with ${inputs.length} inputs are not supported (need exactly 1).`);

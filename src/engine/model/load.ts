@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Graph } from './graph';
 import { disposeGraph } from './graph';
-import { inferShapes } from './forward';
+import * as tf from '@tensorflow/tfjs-core';
+import { applyActivation, applyOp, inferShapes } from './forward';
 import { loadLayersModel } from './layers';
 import { loadOnnxModel } from './onnx';
 
@@ -33,11 +34,36 @@ export async function loadGraph(modelPath: string, opts: LoadOptions = {}): Prom
     try {
       inferShapes(g);
     } catch (e) {
+      const why = explainFailure(g) ?? (e as Error).message;
       disposeGraph(g);
-      throw new Error(`Model "${modelPath}" was read but does not run at input ${g.inputShape.join('x')}: ${(e as Error).message}`);
+      throw new Error(`Model "${modelPath}" was read but does not run at input ${g.inputShape.join('x')}: ${why}`);
     }
   }
   return g;
+}
+
+/**
+ * After a failed zero forward: walks the graph node by node to name the layer that fails.
+ * Also explains the one common Keras case: Dense applied per pixel to a map (Keras uses the
+ * last axis; our dense flattens), which only agrees with Keras on 1x1 maps.
+ */
+function explainFailure(g: Graph): string | undefined {
+  return tf.tidy(() => {
+    const acts = new Map<string, tf.Tensor>();
+    for (const n of g.nodes) {
+      const ins = n.inputs.map((i) => acts.get(i)!);
+      const shapes = ins.map((t) => `[${t.shape.slice(1).join(', ')}]`).join(', ');
+      if (n.op.kind === 'dense' && g.format === 'tfjs-layers' && ins[0].rank === 4 && ins[0].shape[1]! * ins[0].shape[2]! > 1) {
+        return `Dense layer '${n.name}' is applied per pixel to a ${ins[0].shape.slice(1).join('x')} map, which FG-CAM does not support; the model needs a Flatten or GlobalAveragePooling2D before it.`;
+      }
+      try {
+        acts.set(n.name, n.op.kind === 'input' ? tf.zeros([1, ...g.inputShape]) : applyActivation(applyOp(n, ins), n.activation));
+      } catch (e) {
+        return `layer '${n.name}' (${n.className}) fails on input shape ${shapes}: ${(e as Error).message}`;
+      }
+    }
+    return undefined;
+  });
 }
 
 /** By extension, else by the first byte: '{' is JSON, a protobuf ModelProto starts with field 1 (0x08). */
