@@ -66,15 +66,6 @@ function cropPads(t: tf.Tensor4D, pads: Pads): tf.Tensor4D {
 }
 
 /**
- * Values within this relative distance of a window's max count as tied with it.
- * Flat image regions give exactly tied activations in a float32 forward; another
- * backend's conv may round one of them 1 ulp apart (XNNPACK tile edges do), which
- * would move that window's relevance. 2 ulps absorb that; genuine near-ties this
- * close are a rounding coin-flip on any backend.
- */
-export const TIE_TOLERANCE = 2.5e-7;
-
-/**
  * Sends r [b, ho, wo, c] to the first maximum of each max-pool window of x
  * (row-major order, PyTorch's tie rule; padding counts as -Infinity). Returns a tensor of
  * x's shape. Plain loops over the data: the same exact arithmetic on every backend, and
@@ -95,36 +86,33 @@ export function routeToMax(x: tf.Tensor4D, r: tf.Tensor4D, size: [number, number
   const [sh, sw] = strides;
   const [pt, , pl] = pads;
   const nWin = b * ho * wo * c;
-  // Per window and channel: the window max, then the offset (di*kw + dj) of the first
-  // value within TIE_TOLERANCE of it, or -1 (all padding / NaN).
+  // Per window and channel: the offset (di*kw + dj) of the first maximum, or -1 (all padding / NaN).
   const best = new Int32Array(nWin).fill(-1);
   const bestV = new Float32Array(nWin).fill(-Infinity);
-  const visit = (fn: (wIdx: number, xIdx: number, k: number) => void) => {
-    for (let n = 0; n < b; n++) {
-      for (let i = 0; i < ho; i++) {
-        for (let j = 0; j < wo; j++) {
-          const wBase = ((n * ho + i) * wo + j) * c;
-          for (let di = 0; di < kh; di++) {
-            const y = i * sh + di - pt;
-            if (y < 0 || y >= h) continue;
-            for (let dj = 0; dj < kw; dj++) {
-              const xx = j * sw + dj - pl;
-              if (xx < 0 || xx >= w) continue;
-              const xBase = ((n * h + y) * w + xx) * c;
-              for (let ch = 0; ch < c; ch++) fn(wBase + ch, xBase + ch, di * kw + dj);
+  for (let n = 0; n < b; n++) {
+    for (let i = 0; i < ho; i++) {
+      for (let j = 0; j < wo; j++) {
+        const wBase = ((n * ho + i) * wo + j) * c;
+        for (let di = 0; di < kh; di++) {
+          const y = i * sh + di - pt;
+          if (y < 0 || y >= h) continue;
+          for (let dj = 0; dj < kw; dj++) {
+            const xx = j * sw + dj - pl;
+            if (xx < 0 || xx >= w) continue;
+            const k = di * kw + dj;
+            const xBase = ((n * h + y) * w + xx) * c;
+            for (let ch = 0; ch < c; ch++) {
+              const v = xv[xBase + ch];
+              if (v > bestV[wBase + ch]) {
+                bestV[wBase + ch] = v;
+                best[wBase + ch] = k;
+              }
             }
           }
         }
       }
     }
-  };
-  visit((wi, xi) => {
-    if (xv[xi] > bestV[wi]) bestV[wi] = xv[xi];
-  });
-  const thr = bestV.map((m) => m - Math.abs(m) * TIE_TOLERANCE);
-  visit((wi, xi, k) => {
-    if (best[wi] < 0 && xv[xi] >= thr[wi]) best[wi] = k;
-  });
+  }
   const out = new Float32Array(b * h * w * c);
   for (let di = 0; di < kh; di++) {
     for (let dj = 0; dj < kw; dj++) {

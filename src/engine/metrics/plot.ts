@@ -82,7 +82,7 @@ export interface PlotOptions {
 export function plotCurves(series: Series[], opts: PlotOptions = {}): RgbaImage {
   const W = opts.width ?? 720;
   const H = opts.height ?? 420;
-  const left = 44, right = 260, top = 30, bottom = 40;
+  const left = 44, right = 300, top = 30, bottom = 40;
   const pw = W - left - right;
   const ph = H - top - bottom;
   const cv = new Canvas(W, H);
