@@ -181,13 +181,20 @@ interface Row {
 }
 
 function table(rows: Row[]): string {
-  const head = ['measure', 'JS ms', 'PyTorch ms', 'JS/PyTorch'];
-  const body = rows.map((r) => [
-    r.what,
-    r.js.toFixed(0),
-    r.torch !== undefined ? r.torch.toFixed(0) : '-',
-    r.torch ? (r.js / r.torch).toFixed(2) : '-',
-  ]);
+  const head = ['measure', 'JS ms', 'PyTorch ms', 'JS/PyTorch', 'JS best', 'PyTorch best', 'ratio of bests'];
+  const body = rows.map((r) => {
+    const jb = Math.min(...r.jsRuns);
+    const tb = r.torchRuns?.length ? Math.min(...r.torchRuns) : undefined;
+    return [
+      r.what,
+      r.js.toFixed(0),
+      r.torch !== undefined ? r.torch.toFixed(0) : '-',
+      r.torch ? (r.js / r.torch).toFixed(2) : '-',
+      jb.toFixed(0),
+      tb !== undefined ? tb.toFixed(0) : '-',
+      tb ? (jb / tb).toFixed(2) : '-',
+    ];
+  });
   const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [fmt(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(fmt)].join('\n');
@@ -308,7 +315,7 @@ async function main(): Promise<void> {
     const split = `JS explain split (median): forward ${median(js.fwdPart).toFixed(0)} ms, components ${median(js.compPart).toFixed(0)} ms, walk ${median(js.walkPart).toFixed(0)} ms`;
     const who = `JS: tfjs ${backend.name}, ${backend.threads} thread(s); PyTorch: ${tr[0] ? `${tr[0].torch_version}, ${tr[0].threads} thread(s)` : 'not run'}`;
     if (!a.json) {
-      process.stdout.write(`\nVGG16-BN 224x224, seeded weights, median of ${a.runs} alternating rounds\n${who}\n${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}\n\n`);
+      process.stdout.write(`\nVGG16-BN 224x224, seeded weights, median and best of ${a.runs} alternating rounds\n${who}\n${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}\n\n`);
       process.stdout.write(table(rows) + '\n\n' + split + '\n');
     }
     result.vgg16bn = {
@@ -320,6 +327,7 @@ async function main(): Promise<void> {
         js_ms: +r.js.toFixed(1),
         torch_ms: r.torch !== undefined ? +r.torch.toFixed(1) : null,
         ratio: r.torch ? +(r.js / r.torch).toFixed(3) : null,
+        ratio_of_bests: r.torchRuns?.length ? +(Math.min(...r.jsRuns) / Math.min(...r.torchRuns)).toFixed(3) : null,
         js_runs: r.jsRuns.map((v) => +v.toFixed(1)),
         torch_runs: r.torchRuns?.map((v) => +v.toFixed(1)),
       })),

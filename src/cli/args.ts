@@ -4,6 +4,7 @@
 // fgcam.colormap ~ --colormap, fgcam.backend ~ --backend).
 import { parseArgs } from 'node:util';
 import type { BackendPreference } from '../engine/backend';
+import { parseInputSize } from '../engine/model/load';
 import type { BaseMethod, Preprocess } from '../engine/types';
 import { COLORMAPS, type ColormapName } from '../engine/image/colormap';
 import { parsePreprocess, PRESET_NAMES } from '../engine/image/preprocess';
@@ -32,6 +33,7 @@ image and layer, next to the image or in --out. Folders: their PNG/JPEG/BMP imag
   --denoise             SVD-denoise the base CAM components
   --class <n>           target class index (default: the top-1 prediction)
   --cam-layer <name>    layer the base CAM is computed at (default: detected)
+  --input-size HxW      input size for models without a fixed one (e.g. dynamic ONNX exports)
   --preprocess <p>      ${PRESET_NAMES.join(' | ')} (default: the model's, else imagenet)
   --mean a,b,c          per-channel mean on the 0..1 scale (overrides the preset)
   --std a,b,c           per-channel std on the 0..1 scale (overrides the preset)
@@ -73,6 +75,8 @@ export interface ExplainArgs {
   denoise: boolean;
   classIndex?: number;
   camLayer?: string;
+  /** For models whose input size is not fixed. */
+  inputSize?: [number, number];
   /** Undefined when the user gave none: the model's default applies. */
   preprocess?: Preprocess;
   labels?: string;
@@ -123,6 +127,7 @@ function parseExplain(argv: string[]): Command {
       denoise: { type: 'boolean' },
       class: { type: 'string' },
       'cam-layer': { type: 'string' },
+      'input-size': { type: 'string' },
       preprocess: { type: 'string' },
       mean: { type: 'string' },
       std: { type: 'string' },
@@ -162,6 +167,12 @@ function parseExplain(argv: string[]): Command {
       throw new UsageError((e as Error).message, u);
     }
   }
+  let inputSize: [number, number] | undefined;
+  try {
+    inputSize = parseInputSize(str('input-size'));
+  } catch (e) {
+    throw new UsageError((e as Error).message, u);
+  }
   const layers = (v.layer as string[] | undefined) ?? ['input'];
   if (layers.some((l) => l.trim() === '')) throw new UsageError('--layer needs a layer name', u);
   return {
@@ -174,6 +185,7 @@ function parseExplain(argv: string[]): Command {
       denoise: Boolean(v.denoise),
       classIndex,
       camLayer: str('cam-layer'),
+      inputSize,
       preprocess,
       labels: str('labels'),
       out: str('out'),

@@ -145,7 +145,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
 
   let graph: Graph;
   try {
-    graph = await loadModel(a.model);
+    graph = await loadModel(a.model, { inputSize: a.inputSize });
   } catch (e) {
     return fatal(`cannot load the model ${a.model}: ${msg(e)}`);
   }

@@ -22,6 +22,7 @@ export interface Settings {
   opacity: number;
   backend: BackendPreference;
   scoreBatch?: number;
+  inputSize: string;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -42,6 +43,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     opacity: Number.isFinite(opacity) ? Math.min(1, Math.max(0, opacity)) : 0.5,
     backend: c.get('backend', 'auto'),
     scoreBatch: typeof scoreBatch === 'number' && scoreBatch > 0 ? Math.floor(scoreBatch) : undefined,
+    inputSize: c.get('inputSize', '').trim(),
   };
 }
 
@@ -96,5 +98,5 @@ export function modelSpec(s: Settings, modelPath: string, isDemo: boolean): Mode
   } else {
     preprocess = isDemo ? { preset: 'unit' } : 'auto';
   }
-  return { path: modelPath, labelsPath, preprocess };
+  return { path: modelPath, labelsPath, preprocess, inputSize: s.inputSize || undefined };
 }

@@ -4,8 +4,9 @@
 import { parentPort } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { initBackend, type BackendInfo } from '../engine/backend';
-import { explain, listLayers, loadModel } from '../engine/explain';
-import { disposeGraph, type Graph } from '../engine/model/graph';
+import { disposeModel, explain, listLayers, loadModel } from '../engine/explain';
+import { parseInputSize } from '../engine/model/load';
+import type { Graph } from '../engine/model/graph';
 import type { LayerInfo, LayerMap } from '../engine/types';
 import { readImageFile, ImageError, type RgbaImage } from '../engine/image/decode';
 import { resizeRgba } from '../engine/image/resize';
@@ -39,16 +40,16 @@ function mtimeKey(p: string): string {
 
 async function getModel(job: ExplainJob) {
   if (!fs.existsSync(job.model.path)) throw tagged(new Error(`Model file not found: ${job.model.path}`), 'model-not-found');
-  const key = mtimeKey(job.model.path);
+  const key = `${mtimeKey(job.model.path)}|${job.model.inputSize ?? ''}`;
   const labelsKey = job.model.labelsPath && fs.existsSync(job.model.labelsPath) ? mtimeKey(job.model.labelsPath) : '';
   if (model?.key !== key) {
     let graph: Graph;
     try {
-      graph = await loadModel(job.model.path);
+      graph = await loadModel(job.model.path, { inputSize: parseInputSize(job.model.inputSize) });
     } catch (e) {
       throw tagged(e, 'model');
     }
-    if (model) disposeGraph(model.graph);
+    if (model) disposeModel(model.graph);
     model = { key, graph, layers: listLayers(graph), labelsKey: '' };
     model.labelsKey = '\0'; // force the labels load below
   }

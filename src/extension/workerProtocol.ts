@@ -11,6 +11,8 @@ export interface ModelSpec {
   labelsPath?: string;
   /** 'auto': the model's own default, else imagenet. */
   preprocess: Preprocess | 'auto';
+  /** "HxW" for models without a fixed input size (fgcam.inputSize). */
+  inputSize?: string;
 }
 
 export interface ExplainJob {

@@ -9,6 +9,7 @@ import { parseCommand, UsageError } from '../../src/cli/args';
 import { decodeImage, decodeNpy, encodePng, readImageFile, resizeRgba } from '../../src/engine/image';
 import { parseLabels } from '../../src/cli/labels';
 import { collectImages } from '../../src/cli/run';
+import { parseInputSize } from '../../src/engine/model/load';
 import { tmpDir } from './imageHelpers';
 
 function repoRoot(): string {
@@ -249,4 +250,17 @@ test('CLI demo writes heatmaps and overlays for the samples', { skip: noModel },
   // Its own folder: a second run replaces its files.
   assert.equal(fgcam('demo', '--out', out).code, 0);
   fs.rmSync(path.dirname(out), { recursive: true });
+});
+
+test('--input-size: parses HxW and rejects malformed sizes', () => {
+  {
+    assert.deepEqual(parseInputSize('224x160'), [224, 160]);
+    assert.deepEqual(parseInputSize(' 32 , 48 '), [32, 48]);
+    assert.equal(parseInputSize(''), undefined);
+    assert.throws(() => parseInputSize('224'), /224x224/);
+    assert.throws(() => parseInputSize('0x5'), /224x224/);
+    const c = parseCommand(['explain', 'a.png', '--model', 'm.onnx', '--input-size', '64x48']);
+    assert.ok(c.cmd === 'explain' && c.args.inputSize?.join() === '64,48');
+    assert.throws(() => parseCommand(['explain', 'a.png', '--model', 'm.onnx', '--input-size', 'big']), UsageError);
+  }
 });

@@ -16,6 +16,14 @@ export interface LoadOptions {
   inferShapes?: boolean;
 }
 
+/** "HxW" (or "H,W"; "" for none) -> [h, w], for models without a fixed input size. */
+export function parseInputSize(text: string | undefined): [number, number] | undefined {
+  if (!text || !text.trim()) return undefined;
+  const m = /^\s*(\d+)\s*[x,]\s*(\d+)\s*$/i.exec(text);
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`Input size must look like 224x224 (got "${text}")`);
+  return [Number(m[1]), Number(m[2])];
+}
+
 export async function loadGraph(modelPath: string, opts: LoadOptions = {}): Promise<Graph> {
   let st: fs.Stats;
   try {
