@@ -97,7 +97,7 @@ function assertMapsOk(maps: Record<string, LayerMap>, cam: string) {
  * Relevance at a node's output that the method drops by definition: the units whose rule
  * denominator is 0 (R ⊘ 0 = 0). Computed here from the forward activations, independently of
  * the rules: conv z+ Z = conv(X⁺,W⁺) + conv(X⁻,W⁻), zβ Z = conv(X,W) − conv(L,W⁺) − conv(H,W⁻),
- * add Σ xᵢ⁺, pools: the window max / sum of X⁺.
+ * add Σ xᵢ⁺ (Σ xᵢ⁻ where no addend is positive: ours), pools: the window max / sum of X⁺.
  */
 function deadMass({ node, rOut, ins, bounds }: RuleInput): number {
   return tf.tidy(() => {
@@ -117,7 +117,8 @@ function deadMass({ node, rOut, ins, bounds }: RuleInput): number {
         ? tf.sub(tf.sub(conv(x, op.weight), conv(bounds.low, pos(op.weight))), conv(bounds.high, neg(op.weight)))
         : tf.add(conv(pos(x), pos(op.weight)), conv(neg(x), neg(op.weight)));
     } else if (op.kind === 'add') {
-      z = ins.map(pos).reduce((a, b) => tf.add(a, b));
+      const sp = ins.map(pos).reduce((a, b) => tf.add(a, b));
+      z = tf.where(tf.greater(sp, 0), sp, ins.map(neg).reduce((a, b) => tf.add(a, b)));
     } else if (op.kind === 'maxpool' || op.kind === 'avgpool') {
       const p = padsOf(op, x, op.size);
       z = tf.avgPool(tf.pad(pos(x), explicitPad(p)) as tf.Tensor4D, op.size, op.strides, 'valid');
@@ -216,9 +217,8 @@ describe(`architectures beyond VGG (backend: ${process.env.FGCAM_BACKEND ?? 'aut
         //    With biases a unit can be switched on by its bias (or a BN offset) alone: Z = 0 while
         //    the output is positive, and the relevance it received is lost. Without biases, after
         //    a ReLU a positive output implies Z > 0. What can still be dropped bias-free, by the
-        //    method's own definition: a linear residual join (MobileNetV2's, no ReLU after the add)
-        //    where every addend is <= 0 (the add rule splits in proportion to positive parts, and
-        //    the next conv's z+ rule does send relevance to negative inputs), and units fed only
+        //    method's own definition: a residual join where every addend is exactly 0 (where all
+        //    are negative, our add rule splits by the negative parts), and units fed only
         //    through a negative BN scale. So the exact check is: at every cut,
         //    sum(map) = sum(components) − (relevance the method dropped above the cut), every drop
         //    equals the relevance on zero-denominator units (computed independently), and for
