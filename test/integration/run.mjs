@@ -530,6 +530,22 @@ async function contextMenu(page, target, entry, timeout = 90_000) {
   }
 }
 
+/** F1, type the command's title, click its entry (retrying while the palette is not ready). */
+async function runPaletteCommand(page, title, timeout = 60_000) {
+  const input = page.locator('.quick-input-widget input');
+  const entry = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  await poll(`the "${title}" entry in the command palette`, async () => {
+    await page.keyboard.press('F1');
+    await input.waitFor({ timeout: 10_000 });
+    await page.keyboard.type(title);
+    if (await entry.waitFor({ timeout: 5000 }).then(() => true, () => false)) return true;
+    await page.keyboard.press('Escape');
+    return false;
+  }, { timeout, interval: 500 });
+  await entry.click();
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => {});
+}
+
 /** Every frame of the page with its URL and the start of its text (for failure reports). */
 async function describeFrames(page) {
   const lines = [];
@@ -616,7 +632,7 @@ async function partSuite(env, server, ctx, workspace, images, suiteJs) {
     const mm = /\[fgcam-it\]\s*summary: (\d+) passed, (\d+) failed/.exec(m.text());
     if (mm) summary = { passed: +mm[1], failed: +mm[2] };
   });
-  log(`suite: opening workbench (extension host runs ${path.relative(REPO, suiteJs) || suiteJs})`);
+  log(`suite: opening the workbench; the extension host runs ${suiteJs}`);
   await page.goto(url);
   const code = await Promise.race([exitCode, sleep(SUITE_TIMEOUT).then(() => 'timeout')]);
   await sleep(300); // let the last console lines arrive
@@ -733,8 +749,12 @@ async function partUi(env, server, ctx, workspace, images) {
     const sizes = files.map((f) => `${f}: ${checkPng(path.join(workspace, f))}`);
     log(`ui: ${sizes.join('; ')}`);
   });
-  await step('the panel restores after a window reload (webview serializer)', async () => {
-    await page.reload();
+  await step('the panel restores after Developer: Reload Window (webview serializer)', async () => {
+    // The palette command, not page.reload(): it runs VS Code's shutdown (which saves the
+    // webview state) before reloading; a bare browser reload can lose unsaved state.
+    const reloaded = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout: 60_000 });
+    await runPaletteCommand(page, 'Developer: Reload Window');
+    await reloaded;
     await waitWorkbench(page);
     const r = await waitRendered(page, 'the restored panel to render its heatmap', 120_000);
     frame = r.frame;
@@ -764,7 +784,7 @@ async function partUi(env, server, ctx, workspace, images) {
       });
       await page.keyboard.press('Escape');
     }
-    log(`ui: panel error "${panelText.trim().slice(0, 120)}"`);
+    log(`ui: panel error "${panelText.trim().split('\n')[0].slice(0, 160)}"`);
   }, { critical: false });
   await shot(page, 'ui-end.png');
   await page.close().catch(() => {});
@@ -839,18 +859,7 @@ async function partPackage(env, ctx, images) {
     const row = explorerRow(page, img);
     await row.dblclick();
     await page.locator(`.tabs-container .tab.active[aria-label*="${img}"], .tabs-container .tab.active:has-text("${img}")`).first().waitFor({ timeout: 30_000 });
-    const input = page.locator('.quick-input-widget input');
-    const entry = page.locator('.quick-input-widget .monaco-list-row', { hasText: /FG-CAM: Explain Image/ }).first();
-    await poll('the FG-CAM: Explain Image entry in the command palette', async () => {
-      await page.keyboard.press('F1');
-      await input.waitFor({ timeout: 10_000 });
-      await page.keyboard.type('FG-CAM: Explain Image');
-      if (await entry.waitFor({ timeout: 5000 }).then(() => true, () => false)) return true;
-      await page.keyboard.press('Escape');
-      return false;
-    }, { timeout: 60_000, interval: 500 });
-    await entry.click();
-    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
+    await runPaletteCommand(page, 'FG-CAM: Explain Image');
   });
   await step('the heatmap renders (canvas pixels)', async () => {
     const r = await waitRendered(page, 'the heatmap canvas with data-rendered', 120_000);
