@@ -53,6 +53,7 @@ const ui = {
   notice: el('div', { id: 'notice', class: 'notice', 'data-testid': 'notice', role: 'status', hidden: '' }),
   predictions: el('ol', { id: 'predictions', 'data-testid': 'predictions', 'aria-label': 'Top-5 predictions' }),
   compare: el('section', { id: 'compare', 'data-testid': 'compare', hidden: '' }),
+  content: el('div', { class: 'content', 'data-testid': 'content' }),
 };
 
 function build(): void {
@@ -74,7 +75,8 @@ function build(): void {
   const figure = el('figure', { class: 'main-figure' }, ui.canvas, ui.caption);
   const side = el('aside', { class: 'side' }, el('h3', {}, 'Predictions'), ui.predictions);
   ui.error.append(el('span', { id: 'error-text' }), ' ', ui.retry);
-  document.getElementById('app')!.append(statusBar, ui.progress, controls, ui.error, ui.notice, el('div', { class: 'content' }, figure, side), ui.compare);
+  ui.content.append(figure, side);
+  document.getElementById('app')!.append(statusBar, ui.progress, controls, ui.error, ui.notice, ui.content, ui.compare);
 
   ui.layer.addEventListener('change', () => setView({ layer: ui.layer.value }, false));
   ui.colormap.addEventListener('change', () => setView({ colormap: ui.colormap.value as ViewState['colormap'] }, false));
@@ -277,6 +279,7 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
     case 'result':
       setRunning(false);
       ui.error.hidden = true;
+      ui.content.hidden = false;
       view = { ...DEFAULT_VIEW, ...m.view };
       acceptResult(m.result);
       break;
@@ -288,6 +291,9 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       setRunning(false, `Error${m.imagePath ? ` (${fileName(m.imagePath)})` : ''}`);
       ui.error.hidden = false;
       document.getElementById('error-text')!.textContent = m.message;
+      // The previous image's heatmap and predictions would read as this image's.
+      ui.content.hidden = true;
+      ui.compare.hidden = true;
       break;
     case 'exported':
       ui.notice.hidden = false;
