@@ -15,6 +15,7 @@ Commands:
   explain <image|folder>... --model <model.json>   write FG-CAM heatmaps for images
   layers --model <model.json>                      list the model's layers and shapes
   demo [--out <dir>]                               explain the bundled samples with the bundled model
+  evaluate <folder> --model <model.json>           deletion/insertion faithfulness of every method
 
 Options:
   -h, --help       show help (also: fgcam <command> --help)
