@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { BackendPreference } from '../engine/backend';
-import type { ErrorKind, ExplainJob, ExplainReply, RenderReply, WorkerError, WorkerMessage, WorkerRequest } from './workerProtocol';
+import type { ErrorKind, ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, RenderReply, WorkerError, WorkerMessage, WorkerProgress, WorkerRequest } from './workerProtocol';
 import type { LayerMap } from '../engine/types';
 import type { Colormap } from '../webview/protocol';
 
@@ -23,6 +23,7 @@ interface Pending {
   reject(e: EngineError): void;
   timer?: NodeJS.Timeout;
   op: string;
+  onProgress?: (p: WorkerProgress) => void;
 }
 
 export interface EngineClientOptions {
@@ -60,6 +61,16 @@ export class EngineClient {
     return this.request({ op: 'explainAndRender', job, layer, colormap, opacity }) as Promise<RenderReply>;
   }
 
+  /** Deletion / insertion curves, areas, AD and IC of FG-CAM at `layer` (`map`: the cached one). */
+  faithfulness(job: ExplainJob, layer: string, map?: LayerMap): Promise<FaithfulnessReply> {
+    return this.request({ op: 'faithfulness', job, layer, map }) as Promise<FaithfulnessReply>;
+  }
+
+  /** The method comparison table at `layer`; `onProgress` after each method. */
+  compareMethods(job: ExplainJob, layer: string, onProgress?: (p: WorkerProgress) => void): Promise<MethodsReply> {
+    return this.request({ op: 'compareMethods', job, layer }, onProgress) as Promise<MethodsReply>;
+  }
+
   get busy(): boolean {
     return this.pending.size > 0;
   }
@@ -73,7 +84,7 @@ export class EngineClient {
     this.stop(new EngineError('The engine was shut down.', 'cancelled'));
   }
 
-  private async request(req: WorkerRequest): Promise<unknown> {
+  private async request(req: WorkerRequest, onProgress?: (p: WorkerProgress) => void): Promise<unknown> {
     const pref = this.opts.backend();
     if (this.worker && this.backendPref !== pref) {
       // The tfjs backend is chosen once per thread: a new preference needs a new worker.
@@ -86,7 +97,7 @@ export class EngineClient {
       this.backendName = info.name;
       this.opts.log(`engine backend: ${info.name}${info.warnings.length ? ` (${info.warnings.join('; ')})` : ''}`);
     }
-    return this.send(req);
+    return this.send(req, onProgress);
   }
 
   private start(pref: BackendPreference): void {
@@ -97,6 +108,14 @@ export class EngineClient {
     w.on('message', (m: WorkerMessage) => {
       const p = this.pending.get(m.id);
       if (!p) return;
+      if ('progress' in m) {
+        try {
+          p.onProgress?.(m.progress);
+        } catch (e) {
+          this.opts.log(`progress handler failed: ${(e as Error)?.message ?? e}`);
+        }
+        return;
+      }
       this.pending.delete(m.id);
       if (p.timer) clearTimeout(p.timer);
       if (m.ok) p.resolve(m.result);
@@ -114,12 +133,12 @@ export class EngineClient {
     });
   }
 
-  private send(req: WorkerRequest): Promise<unknown> {
+  private send(req: WorkerRequest, onProgress?: (p: WorkerProgress) => void): Promise<unknown> {
     const w = this.worker;
     if (!w) return Promise.reject(new EngineError('The engine is not running.', 'worker'));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const p: Pending = { resolve, reject, op: req.op };
+      const p: Pending = { resolve, reject, op: req.op, onProgress };
       const ms = this.opts.timeoutMs ?? 10 * 60_000;
       p.timer = setTimeout(() => {
         this.opts.log(`engine request ${req.op} timed out after ${ms} ms: restarting the worker`);

@@ -5,11 +5,15 @@ import { EngineClient } from './engineClient';
 import { Commands } from './commands';
 import { PANEL_TYPE, PanelController, type PanelState } from './panel';
 import { readSettings } from './settings';
-import type { ViewState } from '../webview/protocol';
+import type { FaithfulnessReply, MethodsReply, ViewState } from '../webview/protocol';
 
 export interface FgcamApi {
   getPanelState(): PanelState;
   waitForIdle(): Promise<void>;
+  /** The panel's Faithfulness view for `layer` (default: the shown one), by the path the webview uses. */
+  requestFaithfulness(layer?: string): Promise<FaithfulnessReply>;
+  /** The panel's Compare methods table for `layer` (default: the shown one). */
+  compareMethods(layer?: string): Promise<MethodsReply>;
 }
 
 const MODEL_KEYS = ['modelPath', 'labelsPath', 'preprocess', 'mean', 'std', 'backend'].map((k) => `fgcam.${k}`);
@@ -47,6 +51,8 @@ export function activate(ctx: vscode.ExtensionContext): FgcamApi {
 
   return {
     getPanelState: () => PanelController.active?.state() ?? emptyState(commands.defaultView()),
+    requestFaithfulness: (layer) => panelOrThrow().faithfulness(layer),
+    compareMethods: (layer) => panelOrThrow().compareMethods(layer),
     waitForIdle: async () => {
       // Settle twice: a finished command may start panel work and vice versa.
       for (let i = 0; i < 50; i++) {
@@ -56,6 +62,12 @@ export function activate(ctx: vscode.ExtensionContext): FgcamApi {
       }
     },
   };
+}
+
+function panelOrThrow(): PanelController {
+  const p = PanelController.active;
+  if (!p) throw new Error('The FG-CAM panel is not open.');
+  return p;
 }
 
 function emptyState(v: ViewState): PanelState {

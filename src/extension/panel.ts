@@ -6,8 +6,8 @@ import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { LayerMap } from '../engine/types';
 import { EngineError, type EngineClient } from './engineClient';
-import type { ExplainJob, ExplainReply, ModelSpec } from './workerProtocol';
-import { baseMapKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from '../webview/protocol';
+import type { ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, ModelSpec } from './workerProtocol';
+import { baseMapKey, faithfulnessKey, methodsKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from '../webview/protocol';
 import { panelHtml } from './html';
 
 export const PANEL_TYPE = 'fgcam.panel';
@@ -54,6 +54,11 @@ export class PanelController {
   /** Explanations of the current image by base|denoise|class, so toggling back is instant. */
   private cache = new Map<string, ExplainReply>();
   private baseMaps = new Map<string, LayerMap | undefined>();
+  /** Faithfulness per view (faithfulnessKey) and comparison tables (methodsKey), finished or running. */
+  private faith = new Map<string, Promise<FaithfulnessReply>>();
+  private tables = new Map<string, Promise<MethodsReply>>();
+  /** Bumped whenever the image or model changes: late metric results of the old one are dropped. */
+  private epoch = 0;
   private generation = 0;
   private inflight = 0;
   private idleWaiters: (() => void)[] = [];
@@ -113,6 +118,7 @@ export class PanelController {
       this.reply = undefined;
       this.cache.clear();
       this.baseMaps.clear();
+      this.clearMetrics();
       this.view = { ...view, imagePath };
       this.panel.title = title(imagePath);
       this.post({ type: 'view', view: this.view });
@@ -123,6 +129,7 @@ export class PanelController {
     if (imagePath !== this.view.imagePath || !sameModel) {
       this.cache.clear();
       this.baseMaps.clear();
+      this.clearMetrics();
       this.reply = undefined;
     }
     this.model = model;
@@ -130,6 +137,12 @@ export class PanelController {
     this.panel.title = title(imagePath);
     this.post({ type: 'view', view: this.view });
     void this.run();
+  }
+
+  private clearMetrics(): void {
+    this.epoch++;
+    this.faith.clear();
+    this.tables.clear();
   }
 
   private job(): ExplainJob | undefined {
@@ -231,6 +244,86 @@ export class PanelController {
     });
   }
 
+  /**
+   * Deletion / insertion curves and AD / IC of the shown FG-CAM map at `layer` (default: the
+   * current one), computed once per view and cached. Posts the result to the webview (under
+   * `asKey` too when the webview asked for a key that is no longer current).
+   */
+  async faithfulness(layer = this.view.layer, asKey?: string): Promise<FaithfulnessReply> {
+    const job = this.job();
+    const ex = this.reply?.explanation;
+    if (!job || !ex) {
+      const err = new Error('Nothing is explained yet.');
+      if (asKey) this.post({ type: 'faithfulness', key: asKey, error: err.message });
+      throw err;
+    }
+    const key = faithfulnessKey(job.imagePath, ex.base, ex.denoise, ex.classIndex, layer);
+    if (asKey && asKey !== key) this.post({ type: 'faithfulness', key: asKey, error: 'The explanation changed since this was asked.' });
+    let p = this.faith.get(key);
+    if (!p) {
+      const epoch = this.epoch;
+      const fjob: ExplainJob = { ...job, options: { ...job.options, base: ex.base, denoise: ex.denoise, classIndex: ex.classIndex } };
+      p = this.ctx.engine.faithfulness(fjob, layer, ex.maps[layer]);
+      this.faith.set(key, p);
+      // A failure is not cached: asking again retries.
+      p.catch(() => {
+        if (this.faith.get(key) === p) this.faith.delete(key);
+      });
+      void this.track(async () => {
+        try {
+          const r = await p!;
+          if (epoch === this.epoch) this.ctx.hooks.log(`faithfulness of ${key}: deletion AUC ${r.deletionAuc.toFixed(4)}, insertion AUC ${r.insertionAuc.toFixed(4)}`);
+        } catch {
+          // reported below
+        }
+      });
+    }
+    const epoch = this.epoch;
+    try {
+      const r = await p;
+      if (epoch === this.epoch) this.post({ type: 'faithfulness', key, result: r });
+      return r;
+    } catch (e) {
+      if (epoch === this.epoch) this.post({ type: 'faithfulness', key, error: String((e as Error)?.message ?? e) });
+      throw e;
+    }
+  }
+
+  /** The method comparison table at `layer` (default: the current one) for the current image and class; cached. */
+  async compareMethods(layer = this.view.layer): Promise<MethodsReply> {
+    const job = this.job();
+    const ex = this.reply?.explanation;
+    if (!job || !ex) throw new Error('Nothing is explained yet.');
+    const key = methodsKey(job.imagePath, ex.classIndex, layer);
+    let p = this.tables.get(key);
+    const epoch = this.epoch;
+    if (!p) {
+      const t0 = Date.now();
+      p = this.ctx.engine.compareMethods({ ...job, options: { ...job.options, classIndex: ex.classIndex } }, layer, (pr) => {
+        if (epoch === this.epoch) this.post({ type: 'methodsProgress', key, ...pr });
+      });
+      this.tables.set(key, p);
+      p.then(
+        (t) => this.ctx.hooks.log(`compared ${t.rows.length} methods on ${job.imagePath} at ${layer} in ${Date.now() - t0} ms`),
+        () => {
+          if (this.tables.get(key) === p) this.tables.delete(key);
+        },
+      );
+    }
+    let result: MethodsReply | undefined;
+    await this.track(async () => {
+      try {
+        result = await p!;
+        if (epoch === this.epoch) this.post({ type: 'methodsTable', key, table: result });
+      } catch (e) {
+        const cancelled = (e as EngineError)?.kind === 'cancelled';
+        if (epoch === this.epoch) this.post({ type: 'methodsTable', key, error: String((e as Error)?.message ?? e), cancelled });
+        throw e;
+      }
+    });
+    return result!;
+  }
+
   private onMessage(m: WebviewToHost): void {
     switch (m.type) {
       case 'ready':
@@ -257,6 +350,12 @@ export class PanelController {
         break;
       case 'retry':
         void this.retry();
+        break;
+      case 'requestFaithfulness':
+        this.faithfulness(m.layer, m.key).catch((e) => this.ctx.hooks.log(`faithfulness at ${m.layer} failed: ${(e as Error)?.message ?? e}`));
+        break;
+      case 'compareMethods':
+        this.compareMethods(m.layer).catch((e) => this.ctx.hooks.log(`compare methods at ${m.layer} failed: ${(e as Error)?.message ?? e}`));
         break;
     }
   }

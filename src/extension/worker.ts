@@ -14,11 +14,16 @@ import { toModelInput } from '../engine/image/preprocess';
 import { renderHeatmap, renderOverlay } from '../engine/image/render';
 import { encodePng } from '../engine/image/encode';
 import { loadLabels } from '../cli/labels';
+import { averageDrop, confidencePair, deletionInsertion, increaseInConfidence, parseMethod, scoreImage } from '../engine/metrics';
 import type {
   ErrorKind,
   ExplainJob,
   ExplainReply,
+  FaithfulnessReply,
+  MethodRow,
+  MethodsReply,
   RenderReply,
+  WorkerProgress,
   SerializedExplanation,
   WorkerMessage,
   WorkerRequest,
@@ -66,13 +71,87 @@ function getImage(imagePath: string): RgbaImage {
   return image.img;
 }
 
-async function runExplain(job: ExplainJob) {
+async function modelInput(job: ExplainJob) {
   const m = await getModel(job);
   const img = getImage(job.imagePath);
   const preprocess = job.model.preprocess === 'auto' ? { preset: m.graph.defaultPreprocess ?? 'imagenet' } : job.model.preprocess;
-  const x = toModelInput(img, m.graph.inputShape, preprocess);
+  return { m, img, x: toModelInput(img, m.graph.inputShape, preprocess) };
+}
+
+async function runExplain(job: ExplainJob) {
+  const { m, img, x } = await modelInput(job);
   const ex = await explain(m.graph, x, job.options, m.labels);
   return { m, img, ex };
+}
+
+/** FG-CAM at `layer` scored by engine/metrics; `cached` is the panel's map when it has one. */
+async function faithfulness(job: ExplainJob, layer: string, cached: LayerMap | undefined): Promise<FaithfulnessReply> {
+  const { m, x } = await modelInput(job);
+  let map = cached;
+  let c = job.options.classIndex;
+  if (!map || c === undefined) {
+    const ex = await explain(m.graph, x, job.options, m.labels);
+    map = ex.maps[layer];
+    c = ex.classIndex;
+  }
+  if (!map) throw new Error(`FG-CAM has no map at layer "${layer}" (it is above the CAM layer or not spatial).`);
+  const curves = deletionInsertion(m.graph, x, map, { classIndex: c });
+  // Step 0 of the deletion curve is the unmodified input: Y.
+  const pair = confidencePair(m.graph, x, map, c, curves.deletion[0]);
+  return {
+    layer,
+    classIndex: c,
+    prob: pair.full,
+    ...curves,
+    masked: pair.masked,
+    averageDrop: averageDrop([pair]),
+    increaseInConfidence: increaseInConfidence([pair]),
+  };
+}
+
+/** The comparison's methods in display order (engine/metrics/compare ids). */
+const COMPARE_METHODS = ['fgcam-gradcam', 'fgcam-gradcam-denoised', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'scorecam', 'fgcam-scorecam', 'lrp'];
+/** Slow ones (a forward pass per channel) run last. */
+const RUN_LAST = new Set(['scorecam', 'fgcam-scorecam']);
+
+/** Every comparison method that applies at `layer`, scored on the job's image and class. */
+async function compareMethods(job: ExplainJob, layer: string, progress: (p: WorkerProgress) => void): Promise<MethodsReply> {
+  const { m, x } = await modelInput(job);
+  const g = m.graph;
+  const omitted: MethodsReply['omitted'] = [];
+  const atInput = layer === 'input' || g.nodes[0]?.name === layer;
+  const run: string[] = [];
+  for (const id of COMPARE_METHODS) {
+    const spec = parseMethod(id);
+    if (spec.kind === 'cam' && atInput) omitted.push({ method: id, reason: 'no CAM at the input (it has no feature channels)' });
+    else if (spec.kind === 'lrp' && !atInput) omitted.push({ method: id, reason: 'LRP is compared at the input only' });
+    else run.push(id);
+  }
+  run.sort((a, b) => Number(RUN_LAST.has(a)) - Number(RUN_LAST.has(b)));
+  const rows = new Map<string, MethodRow>();
+  let classIndex = job.options.classIndex;
+  let prob = NaN;
+  for (let i = 0; i < run.length; i++) {
+    progress({ done: i, total: run.length, what: run[i] });
+    const r = await scoreImage(g, x, [parseMethod(run[i])], [layer], { classIndex, scoreBatch: job.options.scoreBatch, camLayer: job.options.camLayer });
+    classIndex = r.classIndex;
+    prob = r.prob;
+    const s = r.scores[0];
+    if (!s) {
+      omitted.push({ method: run[i], reason: 'no map at this layer (above the CAM layer)' });
+      continue;
+    }
+    rows.set(run[i], { method: run[i], deletionAuc: s.deletionAuc, insertionAuc: s.insertionAuc, averageDrop: averageDrop([s]), increaseInConfidence: increaseInConfidence([s]) });
+  }
+  progress({ done: run.length, total: run.length, what: '' });
+  const order = (id: string) => COMPARE_METHODS.indexOf(id);
+  return {
+    layer,
+    classIndex: classIndex ?? -1,
+    prob,
+    rows: COMPARE_METHODS.filter((id) => rows.has(id)).map((id) => rows.get(id)!),
+    omitted: omitted.sort((a, b) => order(a.method) - order(b.method)),
+  };
 }
 
 function displayCopy(img: RgbaImage, max: number) {
@@ -91,7 +170,7 @@ function render(img: RgbaImage, map: LayerMap, colormap: string, opacity: number
   };
 }
 
-async function handle(req: WorkerRequest): Promise<unknown> {
+async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void): Promise<unknown> {
   switch (req.op) {
     case 'init':
       backend = await initBackend(req.backend, req.wasmDir);
@@ -119,6 +198,10 @@ async function handle(req: WorkerRequest): Promise<unknown> {
       const map = ex.maps[req.layer] ?? ex.maps['input'];
       return render(img, map, req.colormap, req.opacity);
     }
+    case 'faithfulness':
+      return faithfulness(req.job, req.layer, req.map);
+    case 'compareMethods':
+      return compareMethods(req.job, req.layer, progress);
   }
 }
 
@@ -146,7 +229,7 @@ function transferables(v: unknown, out: Set<ArrayBuffer> = new Set()): ArrayBuff
 /** Only buffers this file allocated are transferred; engine-owned arrays (it may cache them) are copied. */
 function ownedBuffers(req: WorkerRequest, result: unknown): ArrayBuffer[] {
   if (req.op === 'explain') return transferables((result as ExplainReply).image);
-  if (req.op === 'render' || req.op === 'explainAndRender') return transferables(result);
+  if (req.op === 'render' || req.op === 'explainAndRender' || req.op === 'faithfulness') return transferables(result);
   return [];
 }
 
@@ -156,7 +239,7 @@ port.on('message', (msg: { id: number; req: WorkerRequest }) => {
     let reply: WorkerMessage;
     let transfer: ArrayBuffer[] = [];
     try {
-      const result = await handle(msg.req);
+      const result = await handle(msg.req, (progress) => port.postMessage({ id: msg.id, progress } satisfies WorkerMessage));
       reply = { id: msg.id, ok: true, result };
       transfer = ownedBuffers(msg.req, result);
     } catch (e) {

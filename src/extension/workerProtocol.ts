@@ -2,7 +2,8 @@
 // Plain data only: typed arrays are transferred, never tensors.
 import type { BackendPreference } from '../engine/backend';
 import type { ExplainOptions, LayerInfo, LayerMap, Preprocess } from '../engine/types';
-import type { Colormap, DisplayImage } from '../webview/protocol';
+import type { Colormap, DisplayImage, FaithfulnessReply, MethodsReply } from '../webview/protocol';
+export type { FaithfulnessReply, MethodRow, MethodsReply } from '../webview/protocol';
 
 export interface ModelSpec {
   /** Absolute path of model.json / .onnx. */
@@ -30,7 +31,23 @@ export type WorkerRequest =
   /** Heatmap and overlay PNGs of one map over the image file, as the CLI renders them. */
   | { op: 'render'; imagePath: string; map: LayerMap; colormap: Colormap; opacity: number }
   /** Explain + render at `layer` (falls back to "input"), for Export Folder. */
-  | { op: 'explainAndRender'; job: ExplainJob; layer: string; colormap: Colormap; opacity: number };
+  | { op: 'explainAndRender'; job: ExplainJob; layer: string; colormap: Colormap; opacity: number }
+  /**
+   * Deletion / insertion curves, their areas and AD / IC of FG-CAM at `layer` for the job's
+   * base, denoise and class. `map`: the cached explanation's map at that layer (else the
+   * worker explains first).
+   */
+  | { op: 'faithfulness'; job: ExplainJob; layer: string; map?: LayerMap }
+  /** Every comparison method scored at `layer` (progress messages while running). */
+  | { op: 'compareMethods'; job: ExplainJob; layer: string };
+
+/** Sent by the worker while a request runs (before its reply). */
+export interface WorkerProgress {
+  done: number;
+  total: number;
+  /** What runs now. */
+  what: string;
+}
 
 export interface ExplainReply {
   layers: LayerInfo[];
@@ -69,5 +86,6 @@ export interface WorkerError {
 }
 
 export type WorkerMessage =
+  | { id: number; progress: WorkerProgress }
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: WorkerError };

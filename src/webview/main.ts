@@ -3,7 +3,8 @@
 // local (instant, from the cached walk); class, denoise and base ask the host to recompute.
 import type { LayerMap } from '../engine/types';
 import { resizeRgba } from '../engine/image/resize';
-import { baseMapKey, COLORMAP_NAMES, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from './protocol';
+import { baseMapKey, COLORMAP_NAMES, faithfulnessKey, METHOD_NAMES, methodsKey, type FaithfulnessReply, type HostToWebview, type MethodsReply, type ResultPayload, type ViewState, type WebviewToHost } from './protocol';
+import { aucText, drawCurves, methodsTable } from './faithfulness';
 import { blend, displaySize, fitSize, fixMap, heatmapRgba, paint, resizeNearest, toFloat32, toUint8 } from './render';
 import type { DisplayImage } from './protocol';
 
@@ -16,6 +17,16 @@ let result: ResultPayload | undefined;
 let running = false;
 let renderCount = 0;
 const baseMaps = new Map<string, { map?: LayerMap; error?: string } | 'pending'>();
+/** Faithfulness per view key (faithfulnessKey); errors are not kept, so a revisit retries. */
+const faith = new Map<string, FaithfulnessReply | 'pending'>();
+let faithError: { key: string; message: string } | undefined;
+let faithTimer: ReturnType<typeof setTimeout> | undefined;
+/** Debounce of faithfulness requests while the user steps through layers. */
+const FAITH_DEBOUNCE_MS = 250;
+/** Comparison tables per methodsKey, and the one running (one at a time). */
+const tables = new Map<string, MethodsReply>();
+let tableRun: { key: string; layer: string; done: number; total: number; what: string } | undefined;
+let tableError: { key: string; message: string } | undefined;
 
 // ---- DOM -------------------------------------------------------------------------------
 
@@ -53,6 +64,16 @@ const ui = {
   notice: el('div', { id: 'notice', class: 'notice', 'data-testid': 'notice', role: 'status', hidden: '' }),
   predictions: el('ol', { id: 'predictions', 'data-testid': 'predictions', 'aria-label': 'Top-5 predictions' }),
   compare: el('section', { id: 'compare', 'data-testid': 'compare', hidden: '' }),
+  faithToggle: el('input', { id: 'faithfulness-toggle', type: 'checkbox', 'data-testid': 'faithfulness-toggle', 'aria-controls': 'faithfulness' }),
+  faith: el('section', { id: 'faithfulness', class: 'faithfulness', 'data-testid': 'faithfulness', 'aria-label': 'Faithfulness', hidden: '' }),
+  faithTitle: el('h3', {}, 'Faithfulness'),
+  faithPlot: el('canvas', { id: 'faithfulness-plot', 'data-testid': 'faithfulness-plot', 'data-rendered': '0', role: 'img', 'aria-label': 'Deletion and insertion curves' }),
+  faithAuc: el('p', { id: 'faithfulness-auc', class: 'faith-auc', 'data-testid': 'faithfulness-auc', 'aria-live': 'polite' }),
+  compareMethods: el('button', { id: 'compare-methods', 'data-testid': 'compare-methods', title: 'Score every method on this image at this layer' }, icon('table'), ' Compare methods'),
+  methodsProgress: el('div', { class: 'progress', 'data-testid': 'methods-progress', role: 'progressbar', 'aria-label': 'Comparing methods', 'aria-valuemin': '0', hidden: '' }, el('div', { class: 'progress-fill' })),
+  methodsStatus: el('span', { class: 'methods-status', 'data-testid': 'methods-status', role: 'status' }),
+  methodsCancel: el('button', { class: 'secondary', 'data-testid': 'methods-cancel', hidden: '', title: 'Stop the comparison' }, icon('debug-stop'), ' Cancel'),
+  methods: el('div', { id: 'methods', class: 'methods-box' }),
   content: el('div', { class: 'content', 'data-testid': 'content' }),
 };
 
@@ -69,6 +90,7 @@ function build(): void {
     labelled('Colormap', ui.colormap),
     labelled('Opacity', ui.opacity),
     el('label', { class: 'check' }, ui.sideBySide, ' Side by side'),
+    el('label', { class: 'check', title: 'Deletion and insertion curves of the shown map, and a method comparison' }, ui.faithToggle, ' Faithfulness'),
     ui.exportBtn,
   );
   const statusBar = el('div', { class: 'statusbar' }, ui.status, ui.cancel);
@@ -76,7 +98,15 @@ function build(): void {
   const side = el('aside', { class: 'side' }, el('h3', {}, 'Predictions'), ui.predictions);
   ui.error.append(el('span', { id: 'error-text' }), ' ', ui.retry);
   ui.content.append(figure, side);
-  document.getElementById('app')!.append(statusBar, ui.progress, controls, ui.error, ui.notice, ui.content, ui.compare);
+  ui.faith.append(
+    ui.faithTitle,
+    el('figure', { class: 'faith-figure' }, ui.faithPlot),
+    ui.faithAuc,
+    el('div', { class: 'methods-bar' }, ui.compareMethods, ui.methodsStatus, ui.methodsCancel),
+    ui.methodsProgress,
+    ui.methods,
+  );
+  document.getElementById('app')!.append(statusBar, ui.progress, controls, ui.error, ui.notice, ui.content, ui.faith, ui.compare);
 
   ui.layer.addEventListener('change', () => setView({ layer: ui.layer.value }, false));
   ui.colormap.addEventListener('change', () => setView({ colormap: ui.colormap.value as ViewState['colormap'] }, false));
@@ -88,6 +118,11 @@ function build(): void {
   ui.exportBtn.addEventListener('click', () => post({ type: 'export' }));
   ui.cancel.addEventListener('click', () => post({ type: 'cancel' }));
   ui.retry.addEventListener('click', () => post({ type: 'retry' }));
+  ui.faithToggle.addEventListener('change', () => setView({ faithfulness: ui.faithToggle.checked }, false));
+  ui.compareMethods.addEventListener('click', () => requestTable());
+  ui.methodsCancel.addEventListener('click', () => post({ type: 'cancel' }));
+  // Theme switches change the CSS variables the plot was drawn with: redraw.
+  new MutationObserver(() => renderFaithfulness()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 }
 
 function post(m: WebviewToHost): void {
@@ -110,6 +145,8 @@ function syncControls(): void {
   ui.colormap.value = view.colormap;
   ui.opacity.value = String(view.opacity);
   ui.sideBySide.checked = view.sideBySide;
+  ui.faithToggle.checked = !!view.faithfulness;
+  ui.faithToggle.setAttribute('aria-expanded', String(!!view.faithfulness));
   ui.exportBtn.disabled = !result;
 }
 
@@ -161,7 +198,7 @@ function acceptResult(r: ResultPayload): void {
 }
 
 function visualKey(v: ViewState): string {
-  return `${v.layer}|${v.colormap}|${v.opacity}|${v.sideBySide}`;
+  return `${v.layer}|${v.colormap}|${v.opacity}|${v.sideBySide}|${!!v.faithfulness}`;
 }
 
 function fileName(p: string): string {
@@ -206,6 +243,123 @@ function render(): void {
   ui.canvas.dataset.opacity = String(view.opacity);
   ui.canvas.dataset.rendered = String(renderCount);
   renderCompare();
+  renderFaithfulness();
+}
+
+// ---- Faithfulness ------------------------------------------------------------------------
+
+function currentFaithKey(): string | undefined {
+  if (!result || !result.maps[view.layer]) return undefined;
+  return faithfulnessKey(result.imagePath, result.base, result.denoise, result.classIndex, view.layer);
+}
+
+function currentTableKey(): string | undefined {
+  return result ? methodsKey(result.imagePath, result.classIndex, view.layer) : undefined;
+}
+
+function labelOf(i: number): string {
+  return result?.labels?.[i] ?? `class ${i}`;
+}
+
+/** Shows the current view's curves (from the cache, else asks the host after a pause). */
+function renderFaithfulness(): void {
+  ui.faith.hidden = !view.faithfulness || !result || ui.content.hidden;
+  if (ui.faith.hidden || !result) return;
+  const key = currentFaithKey();
+  // An error is shown for its view only while it stays the current one; coming back retries.
+  if (faithError && faithError.key !== key) faithError = undefined;
+  const mode = `FG-CAM (${result.base === 'gradcam' ? 'Grad-CAM' : 'Score-CAM'}${result.denoise ? ', denoised' : ''})`;
+  ui.faithTitle.textContent = `Faithfulness of ${mode} at ${view.layer}, class ${result.classIndex} (${labelOf(result.classIndex)})`;
+  const got = key ? faith.get(key) : undefined;
+  ui.faithPlot.dataset.key = key ?? '';
+  if (got && got !== 'pending') {
+    drawCurves(ui.faithPlot, got);
+    ui.faithPlot.hidden = false;
+    ui.faithPlot.setAttribute('aria-label', `Deletion curve (AUC ${got.deletionAuc.toFixed(3)}) and insertion curve (AUC ${got.insertionAuc.toFixed(3)}) of the class probability`);
+    ui.faithPlot.dataset.deletionAuc = String(got.deletionAuc);
+    ui.faithPlot.dataset.insertionAuc = String(got.insertionAuc);
+    ui.faithPlot.dataset.steps = String(got.deletion.length);
+    ui.faithPlot.dataset.rendered = String(Number(ui.faithPlot.dataset.rendered ?? '0') + 1);
+    ui.faithAuc.textContent = aucText(got);
+    ui.faithAuc.classList.remove('error-text');
+  } else {
+    ui.faithPlot.hidden = true;
+    if (!key) ui.faithAuc.textContent = `FG-CAM has no map at ${view.layer}.`;
+    else if (faithError?.key === key) {
+      ui.faithAuc.textContent = `Could not score this view: ${faithError.message}`;
+      ui.faithAuc.classList.add('error-text');
+    } else {
+      ui.faithAuc.textContent = 'Computing the deletion and insertion curves…';
+      ui.faithAuc.classList.remove('error-text');
+      if (!got && !running) scheduleFaithfulness();
+    }
+  }
+  renderMethods();
+}
+
+function scheduleFaithfulness(): void {
+  if (faithTimer) clearTimeout(faithTimer);
+  faithTimer = setTimeout(() => {
+    faithTimer = undefined;
+    const key = currentFaithKey();
+    if (!view.faithfulness || !key || faith.has(key) || running) return;
+    faith.set(key, 'pending');
+    faithError = undefined;
+    post({ type: 'requestFaithfulness', key, layer: view.layer });
+  }, FAITH_DEBOUNCE_MS);
+}
+
+function requestTable(): void {
+  const key = currentTableKey();
+  if (!key || tableRun) return;
+  if (tables.has(key)) return renderMethods();
+  tableRun = { key, layer: view.layer, done: 0, total: 0, what: '' };
+  tableError = undefined;
+  post({ type: 'compareMethods', key, layer: view.layer });
+  renderMethods();
+}
+
+function renderMethods(): void {
+  const key = currentTableKey();
+  const run = tableRun;
+  ui.compareMethods.disabled = !!run || !result;
+  ui.methodsProgress.hidden = !run;
+  ui.methodsCancel.hidden = !run;
+  if (run) {
+    const fill = ui.methodsProgress.firstElementChild as HTMLElement;
+    const frac = run.total ? run.done / run.total : 0;
+    fill.style.width = `${Math.round(frac * 100)}%`;
+    ui.methodsProgress.setAttribute('aria-valuemax', String(run.total || 1));
+    ui.methodsProgress.setAttribute('aria-valuenow', String(run.done));
+    ui.methodsStatus.textContent = run.total
+      ? `Scoring ${METHOD_NAMES[run.what] ?? run.what} (${Math.min(run.done + 1, run.total)}/${run.total}) at ${run.layer}…`
+      : `Comparing methods at ${run.layer}…`;
+  } else if (tableError && tableError.key === key) {
+    ui.methodsStatus.textContent = tableError.message;
+  } else {
+    ui.methodsStatus.textContent = key && tables.has(key) ? '' : 'Scores every method on this image at this layer (Score-CAM is slow and runs last).';
+  }
+  const t = key ? tables.get(key) : undefined;
+  if (t) {
+    if (ui.methods.dataset.key !== key) {
+      ui.methods.replaceChildren(methodsTable(t, labelOf));
+      ui.methods.dataset.key = key;
+    }
+  } else if (ui.methods.dataset.key !== '') {
+    ui.methods.replaceChildren();
+    ui.methods.dataset.key = '';
+  }
+}
+
+function acceptFaithfulness(key: string, r: FaithfulnessReply | undefined, error: string | undefined): void {
+  if (r) {
+    faith.set(key, { ...r, deletion: toFloat32(r.deletion), insertion: toFloat32(r.insertion) });
+    if (faithError?.key === key) faithError = undefined;
+  } else {
+    faith.delete(key);
+    faithError = { key, message: error ?? 'unknown error' };
+  }
+  if (key === currentFaithKey()) renderFaithfulness();
 }
 
 /** Side-by-side: FG-CAM next to the plain base CAM at the selected layer, then every layer of the walk. */
@@ -263,6 +417,9 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
   const m = ev.data;
   switch (m.type) {
     case 'view': {
+      // The host (re)opened an image, possibly with another model: scores from before may be stale.
+      faith.clear();
+      tables.clear();
       const before = visualKey(view);
       view = { ...DEFAULT_VIEW, ...m.view };
       vscode.setState(view);
@@ -294,6 +451,20 @@ window.addEventListener('message', (ev: MessageEvent<HostToWebview>) => {
       // The previous image's heatmap and predictions would read as this image's.
       ui.content.hidden = true;
       ui.compare.hidden = true;
+      ui.faith.hidden = true;
+      break;
+    case 'faithfulness':
+      acceptFaithfulness(m.key, m.result, m.error);
+      break;
+    case 'methodsProgress':
+      if (tableRun) tableRun = { ...tableRun, key: m.key, done: m.done, total: m.total, what: m.what };
+      renderMethods();
+      break;
+    case 'methodsTable':
+      tableRun = undefined;
+      if (m.table) tables.set(m.key, m.table);
+      else tableError = { key: m.key, message: m.cancelled ? 'Comparison cancelled.' : `Comparison failed: ${m.error ?? 'unknown error'}` };
+      renderMethods();
       break;
     case 'exported':
       ui.notice.hidden = false;

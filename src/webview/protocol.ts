@@ -18,6 +18,8 @@ export interface ViewState {
   colormap: Colormap;
   opacity: number;
   sideBySide: boolean;
+  /** The Faithfulness section is open. */
+  faithfulness?: boolean;
 }
 
 export interface DisplayImage {
@@ -48,6 +50,68 @@ export interface ResultPayload {
   timingsMs: Record<string, number>;
 }
 
+// ---- Faithfulness (engine/metrics, computed in the worker) ----
+
+/** Scores of one map (engine/metrics): curves of target-class softmax, areas, Y and O. */
+export interface FaithfulnessReply {
+  layer: string;
+  classIndex: number;
+  /** Target-class softmax on the full input (Y). */
+  prob: number;
+  /** After 0, 1, ..., n steps of `pixelsPerStep` pixels. */
+  deletion: Float32Array;
+  insertion: Float32Array;
+  deletionAuc: number;
+  insertionAuc: number;
+  pixelsPerStep: number;
+  /** Softmax on the input masked by the map (O); AD = 100·max(0, Y − O)/Y, IC = 100·[O > Y]. */
+  masked: number;
+  averageDrop: number;
+  increaseInConfidence: number;
+}
+
+export interface MethodRow {
+  /** Method id of engine/metrics/compare (fgcam-gradcam, gradcampp, lrp, ...). */
+  method: string;
+  deletionAuc: number;
+  insertionAuc: number;
+  averageDrop: number;
+  increaseInConfidence: number;
+}
+
+export interface MethodsReply {
+  layer: string;
+  classIndex: number;
+  prob: number;
+  /** Rows in display order. */
+  rows: MethodRow[];
+  /** Methods left out at this layer, with why. */
+  omitted: { method: string; reason: string }[];
+}
+
+/** Cache key of the faithfulness of one view: image, FG-CAM base, denoise, class, layer. */
+export function faithfulnessKey(imagePath: string, base: BaseMethod, denoise: boolean, classIndex: number, layer: string): string {
+  return `${imagePath}|${base}|${denoise}|${classIndex}|${layer}`;
+}
+
+/** Cache key of a method comparison table: image, class, layer (it holds every base and denoise). */
+export function methodsKey(imagePath: string, classIndex: number, layer: string): string {
+  return `${imagePath}|${classIndex}|${layer}`;
+}
+
+/** Display names of the comparison's method ids. */
+export const METHOD_NAMES: Record<string, string> = {
+  'fgcam-gradcam': 'FG-CAM (Grad-CAM)',
+  'fgcam-gradcam-denoised': 'FG-CAM (Grad-CAM) denoised',
+  gradcam: 'Grad-CAM',
+  gradcampp: 'Grad-CAM++',
+  xgradcam: 'XGrad-CAM',
+  layercam: 'LayerCAM',
+  scorecam: 'Score-CAM',
+  'fgcam-scorecam': 'FG-CAM (Score-CAM)',
+  lrp: 'LRP (z+, zβ)',
+};
+
 export type HostToWebview =
   /** Sent first and whenever the host changes the view (restore, new image). */
   | { type: 'view'; view: ViewState }
@@ -56,7 +120,12 @@ export type HostToWebview =
   | { type: 'result'; result: ResultPayload; view: ViewState }
   | { type: 'baseMap'; key: string; map?: LayerMap; error?: string }
   | { type: 'error'; message: string; imagePath?: string }
-  | { type: 'exported'; files: string[] };
+  | { type: 'exported'; files: string[] }
+  /** Faithfulness of the view `key` (faithfulnessKey), or why there is none. */
+  | { type: 'faithfulness'; key: string; result?: FaithfulnessReply; error?: string }
+  | { type: 'methodsProgress'; key: string; done: number; total: number; what: string }
+  /** The comparison table for `key` (methodsKey); cancelled: stopped by the user. */
+  | { type: 'methodsTable'; key: string; table?: MethodsReply; error?: string; cancelled?: boolean };
 
 export type WebviewToHost =
   | { type: 'ready' }
@@ -67,7 +136,11 @@ export type WebviewToHost =
   | { type: 'requestBaseMap'; key: string; layer: string }
   | { type: 'export' }
   | { type: 'cancel' }
-  | { type: 'retry' };
+  | { type: 'retry' }
+  /** Faithfulness of FG-CAM at `layer` for the current explanation; `key` as faithfulnessKey. */
+  | { type: 'requestFaithfulness'; key: string; layer: string }
+  /** The method comparison at `layer` for the current image and class. */
+  | { type: 'compareMethods'; key: string; layer: string };
 
 /** Cache key of a plain base-CAM map: it depends on the base method, the class and the layer. */
 export function baseMapKey(base: BaseMethod, classIndex: number, layer: string): string {

@@ -301,6 +301,106 @@ test('Show Log runs', async () => {
   await vscode.commands.executeCommand('fgcam.showLog');
 });
 
+// ---------------------------------------------------------------- faithfulness (issue 7)
+// The panel's Faithfulness and Compare methods views, through the API hooks that call the same
+// PanelController methods the webview's messages do.
+interface FaithfulnessResult {
+  layer: string;
+  classIndex: number;
+  prob: number;
+  deletion: ArrayLike<number>;
+  insertion: ArrayLike<number>;
+  deletionAuc: number;
+  insertionAuc: number;
+  pixelsPerStep: number;
+  masked: number;
+  averageDrop: number;
+  increaseInConfidence: number;
+}
+interface MethodsTable {
+  layer: string;
+  classIndex: number;
+  prob: number;
+  rows: { method: string; deletionAuc: number; insertionAuc: number; averageDrop: number; increaseInConfidence: number }[];
+  omitted: { method: string; reason: string }[];
+}
+interface FaithfulnessApi extends FgcamApi {
+  requestFaithfulness(layer?: string): Promise<FaithfulnessResult>;
+  compareMethods(layer?: string): Promise<MethodsTable>;
+}
+const inUnit = (v: number) => Number.isFinite(v) && v >= 0 && v <= 1;
+
+test('Faithfulness view: deletion and insertion curves and areas of the shown FG-CAM map', async () => {
+  const fapi = api as FaithfulnessApi;
+  assert(typeof fapi.requestFaithfulness === 'function', 'activate() has no requestFaithfulness()');
+  const img = ws(cfg.images[0].name);
+  const s = await explain(img);
+  checkDone(s, img);
+  const input = s.layers.find((l) => l.name === 'input');
+  assert(input && input.shape.length === 3, `input layer shape ${JSON.stringify(input?.shape)}`);
+  const [h, w] = input.shape;
+  const pps = Math.max(1, Math.round(0.01 * h * w));
+  const steps = Math.ceil((h * w) / pps) + 1;
+  const top = s.top.find((t) => t.index === s.classIndex);
+  assert(top, `class ${s.classIndex} is not among the top predictions ${JSON.stringify(s.top)}`);
+  const layers = [s.layer, ...s.mapLayers.filter((l) => l !== s.layer).slice(0, 1)];
+  for (const layer of layers) {
+    const t = Date.now();
+    const f = await withTimeout(fapi.requestFaithfulness(layer), 120_000, `faithfulness at ${layer}`);
+    assert(f.layer === layer && f.classIndex === s.classIndex, `faithfulness of ${f.layer}/class ${f.classIndex}, asked ${layer}/class ${s.classIndex}`);
+    assert(inUnit(f.deletionAuc) && inUnit(f.insertionAuc), `${layer}: AUCs ${f.deletionAuc}, ${f.insertionAuc} not in [0, 1]`);
+    assert(f.pixelsPerStep === pps, `${layer}: ${f.pixelsPerStep} pixels per step, want ${pps} (1% of ${h}x${w})`);
+    assert(f.deletion.length === steps && f.insertion.length === steps, `${layer}: curves of ${f.deletion.length} / ${f.insertion.length} points, want ${steps}`);
+    assert(Array.from(f.deletion).concat(Array.from(f.insertion)).every(inUnit), `${layer}: curve values outside [0, 1]`);
+    assert(Math.abs(f.deletion[0] - top.prob) < 1e-3, `${layer}: deletion starts at ${f.deletion[0]}, the model says p = ${top.prob}`);
+    assert(Math.abs(f.prob - top.prob) < 1e-3, `${layer}: Y = ${f.prob}, the model says ${top.prob}`);
+    assert(f.deletion[steps - 1] !== f.deletion[0] || f.insertion[steps - 1] !== f.insertion[0], `${layer}: flat curves`);
+    assert(Number.isFinite(f.averageDrop) && f.averageDrop >= 0 && f.averageDrop <= 100, `${layer}: Average Drop ${f.averageDrop}`);
+    assert(f.increaseInConfidence === 0 || f.increaseInConfidence === 100, `${layer}: Increase in Confidence ${f.increaseInConfidence} on one image`);
+    out(`#   ${layer}: deletion AUC ${f.deletionAuc.toFixed(4)}, insertion AUC ${f.insertionAuc.toFixed(4)}, AD ${f.averageDrop.toFixed(1)}%, ${steps} points, ${Date.now() - t} ms`);
+    // Cached per view: asking again is instant and gives the same numbers.
+    const t2 = Date.now();
+    const again = await fapi.requestFaithfulness(layer);
+    assert(again.deletionAuc === f.deletionAuc && Date.now() - t2 < 1000, `${layer}: second request not served from the cache`);
+  }
+  assert(api.getPanelState().status === 'done', `panel status after scoring: ${api.getPanelState().status}`);
+});
+
+test('Compare methods: the table for the current image at the input and at a feature layer', async () => {
+  const fapi = api as FaithfulnessApi;
+  assert(typeof fapi.compareMethods === 'function', 'activate() has no compareMethods()');
+  const img = ws(cfg.images[0].name);
+  const s = await explain(img);
+  checkDone(s, img);
+  const bases = ['gradcam', 'gradcampp', 'xgradcam', 'layercam', 'scorecam'];
+  const fg = ['fgcam-gradcam', 'fgcam-gradcam-denoised'];
+  const feature = s.mapLayers.find((l) => l !== 'input');
+  assert(feature, `no feature layer among ${s.mapLayers.join(', ')}`);
+  const want: Record<string, { rows: string[]; omitted: string[] }> = {
+    input: { rows: [...fg, 'fgcam-scorecam', 'lrp'], omitted: bases },
+    [feature]: { rows: [...fg, ...bases, 'fgcam-scorecam'], omitted: ['lrp'] },
+  };
+  for (const [layer, w] of Object.entries(want)) {
+    const t0 = Date.now();
+    const t = await withTimeout(fapi.compareMethods(layer), 150_000, `compare methods at ${layer}`);
+    const ids = t.rows.map((r) => r.method);
+    assert(t.layer === layer && t.classIndex === s.classIndex, `table for ${t.layer}/class ${t.classIndex}, asked ${layer}/class ${s.classIndex}`);
+    assert(JSON.stringify([...ids].sort()) === JSON.stringify([...w.rows].sort()), `${layer}: methods ${ids.join(', ')}, want ${w.rows.join(', ')}`);
+    assert(JSON.stringify(t.omitted.map((o) => o.method).sort()) === JSON.stringify([...w.omitted].sort()), `${layer}: omitted ${JSON.stringify(t.omitted)}, want ${w.omitted.join(', ')}`);
+    assert(t.omitted.every((o) => o.reason.length > 0), `${layer}: omitted without a reason`);
+    for (const r of t.rows) {
+      assert(inUnit(r.deletionAuc) && inUnit(r.insertionAuc), `${layer} ${r.method}: AUCs ${r.deletionAuc}, ${r.insertionAuc}`);
+      assert(Number.isFinite(r.averageDrop) && r.averageDrop >= 0 && r.averageDrop <= 100, `${layer} ${r.method}: AD ${r.averageDrop}`);
+      assert(r.increaseInConfidence === 0 || r.increaseInConfidence === 100, `${layer} ${r.method}: IC ${r.increaseInConfidence}`);
+    }
+    // The Faithfulness view scores the same map as the table's row for the shown base/denoise.
+    const f = await fapi.requestFaithfulness(layer);
+    const mine = t.rows.find((r) => r.method === `fgcam-${s.base}${s.denoise ? '-denoised' : ''}`);
+    assert(mine && Math.abs(mine.deletionAuc - f.deletionAuc) < 1e-4 && Math.abs(mine.insertionAuc - f.insertionAuc) < 1e-4, `${layer}: table row ${JSON.stringify(mine)} vs view ${f.deletionAuc}, ${f.insertionAuc}`);
+    out(`#   ${layer} in ${Date.now() - t0} ms: ${t.rows.map((r) => `${r.method} del ${r.deletionAuc.toFixed(3)} ins ${r.insertionAuc.toFixed(3)}`).join('; ')}`);
+  }
+});
+
 // ---------------------------------------------------------------- entry point
 export async function run(): Promise<void> {
   let passed = 0;
