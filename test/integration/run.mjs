@@ -31,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '..', '..');
 const requireRepo = createRequire(path.join(REPO, 'package.json'));
+import { bundleSuite, makeWorkspace, sampleImages } from './workspace.mjs';
 const T0 = Date.now();
 
 // ------------------------------------------------------------------ arguments
@@ -165,62 +166,6 @@ function run(cmd, args, opts = {}) {
     throw new Error(`${cmd} ${args.join(' ')} exited with ${r.status ?? r.signal}\n${(r.stdout ?? '').slice(-3000)}${(r.stderr ?? '').slice(-3000)}`);
   }
   return r;
-}
-
-// ------------------------------------------------------------------ test workspace
-/** Sample PNGs (Fashion-MNIST, from samples/) or generated ones when samples/ is empty. */
-function sampleImages() {
-  const dir = path.join(REPO, 'samples');
-  let meta = [];
-  try {
-    meta = JSON.parse(fs.readFileSync(path.join(dir, 'samples.json'), 'utf8'));
-  } catch {}
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.png$/i.test(f)).sort() : [];
-  if (files.length >= 3) {
-    return files.map((f) => {
-      const m = meta.find((x) => x.file === f) ?? {};
-      return { name: f, src: path.join(dir, f), predicted: m.predicted, probability: m.probability };
-    });
-  }
-  // Fallback: a blob on a dark background, like a Fashion-MNIST item.
-  const { PNG } = requireRepo('pngjs');
-  return ['blob-a.png', 'blob-b.png', 'blob-c.png'].map((name, k) => {
-    const png = new PNG({ width: 28, height: 28 });
-    for (let y = 0; y < 28; y++)
-      for (let x = 0; x < 28; x++) {
-        const d = Math.hypot((x - 14) / (6 + 2 * k), (y - 14) / (10 - 2 * k));
-        const v = d < 1 ? Math.round(255 * (1 - d * 0.6)) : 0;
-        const i = (y * 28 + x) * 4;
-        png.data[i] = png.data[i + 1] = png.data[i + 2] = v;
-        png.data[i + 3] = 255;
-      }
-    return { name, data: PNG.sync.write(png) };
-  });
-}
-
-/**
- * A fresh workspace: a few sample images at the top, `broken.png` (not an image), `batch/`
- * with two images for Export Folder, and workspace settings pointing at the demo model.
- */
-function makeWorkspace(dir, images) {
-  fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'batch'), { recursive: true });
-  for (const img of images) {
-    const put = (to) => (img.src ? fs.copyFileSync(img.src, to) : fs.writeFileSync(to, img.data));
-    put(path.join(dir, img.name));
-  }
-  for (const img of images.slice(0, 2)) {
-    const to = path.join(dir, 'batch', img.name);
-    img.src ? fs.copyFileSync(img.src, to) : fs.writeFileSync(to, img.data);
-  }
-  // Starts like a PNG (so nothing rejects it by its signature alone), then garbage.
-  fs.writeFileSync(path.join(dir, 'broken.png'), Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('this is not a PNG stream, just text '.repeat(8))]));
-  const settings = {
-    'fgcam.modelPath': path.join(REPO, 'models', 'fashion-vgg', 'model.json'),
-    'fgcam.preprocess': 'unit',
-  };
-  fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
-  return dir;
 }
 
 // ------------------------------------------------------------------ code-server
@@ -904,18 +849,7 @@ async function main() {
       const suiteJs = path.join(tmp, 'suite', 'index.js');
       let built = false;
       try {
-        const esbuild = requireRepo('esbuild');
-        await esbuild.build({
-          entryPoints: [path.join(HERE, 'suite', 'index.ts')],
-          bundle: true,
-          platform: 'node',
-          format: 'cjs',
-          target: 'node20',
-          external: ['vscode'],
-          outfile: suiteJs,
-          sourcemap: 'inline',
-          logLevel: 'warning',
-        });
+        await bundleSuite(suiteJs);
         built = true;
       } catch (e) {
         record('suite: bundles with esbuild', false, e?.message ?? String(e));
