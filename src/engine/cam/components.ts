@@ -77,31 +77,32 @@ function scorecamWeights(ctx: ComponentContext, layer: string): tf.Tensor {
   const a = ctx.acts.get(layer)! as tf.Tensor4D;
   const [, H, W] = ctx.x.shape;
   const k = a.shape[3];
+  // A constant map would divide by zero: weight 0 (ours). Those channels (after ReLU often
+  // half of them, all zero) need no forward pass at all.
+  const constant = tf.tidy(() => tf.equal(tf.max(a, [1, 2]), tf.min(a, [1, 2])).dataSync());
+  const live = Array.from(constant.keys()).filter((i) => !constant[i]);
+  const scores = new Float32Array(k);
+  if (live.length === 0) return tf.tensor4d(scores, [1, 1, 1, k]);
   const masks = tf.tidy(() => {
-    const up = tf.image.resizeBilinear(a, [H!, W!], false, true);
+    const up = tf.image.resizeBilinear(tf.gather(a, live, 3) as tf.Tensor4D, [H!, W!], false, true);
     const lo = tf.min(up, [1, 2], true);
     const hi = tf.max(up, [1, 2], true);
-    // A constant map would divide by zero: weight 0 (ours), via an all-zero mask flag below.
-    const m = tf.divNoNan(tf.sub(up, lo), tf.sub(hi, lo));
-    return tf.transpose(m, [3, 1, 2, 0]) as tf.Tensor4D; // [K, H, W, 1]
+    return tf.transpose(tf.divNoNan(tf.sub(up, lo), tf.sub(hi, lo)), [3, 1, 2, 0]) as tf.Tensor4D; // [live, H, W, 1]
   });
-  const constant = tf.tidy(() => tf.equal(tf.max(ctx.acts.get(layer)!, [1, 2]), tf.min(ctx.acts.get(layer)!, [1, 2])).dataSync());
-  const scores = new Float32Array(k);
   try {
-    for (let start = 0; start < k; start += ctx.scoreBatch) {
-      const n = Math.min(ctx.scoreBatch, k - start);
+    for (let start = 0; start < live.length; start += ctx.scoreBatch) {
+      const n = Math.min(ctx.scoreBatch, live.length - start);
       const s = tf.tidy(() => {
         const batch = tf.mul(tf.slice(masks, [start, 0, 0, 0], [n, -1, -1, -1]), ctx.x);
         const logits = runForward(ctx.g, batch, false).logits;
         return tf.slice(tf.softmax(logits), [0, ctx.c], [n, 1]);
       });
-      scores.set(s.dataSync(), start);
+      s.dataSync().forEach((v, i) => (scores[live[start + i]] = v));
       s.dispose();
     }
   } finally {
     masks.dispose();
   }
-  for (let i = 0; i < k; i++) if (constant[i]) scores[i] = 0;
   return tf.tensor4d(scores, [1, 1, 1, k]);
 }
 
