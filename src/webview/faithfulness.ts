@@ -47,15 +47,18 @@ export function formatAuc(v: number): string {
   return Number.isFinite(v) ? v.toFixed(3) : '–';
 }
 
+/** Percent with enough digits that small values stay distinct (0.0010%, 1.14%, 42.8%). */
 export function formatPct(v: number): string {
-  return Number.isFinite(v) ? `${v.toFixed(1)}%` : '–';
+  if (!Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  return `${a === 0 || a >= 10 ? v.toFixed(1) : a >= 1 ? v.toFixed(2) : v.toPrecision(2)}%`;
 }
 
 /**
  * Draws both curves over [0, 1] x [0, 1] (x: fraction of the pixels deleted / inserted, y:
  * target-class probability) with axes, ticks, labels and a legend, at the device pixel ratio.
  */
-export function drawCurves(canvas: HTMLCanvasElement, c: CurvesLike, cssWidth = 340, cssHeight = 190): void {
+export function drawCurves(canvas: HTMLCanvasElement, c: CurvesLike, cssWidth = 400, cssHeight = 210): void {
   const dpr = Math.max(1, Math.min(3, window.devicePixelRatio || 1));
   const W = Math.round(cssWidth * dpr);
   const H = Math.round(cssHeight * dpr);
@@ -69,7 +72,7 @@ export function drawCurves(canvas: HTMLCanvasElement, c: CurvesLike, cssWidth = 
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, cssWidth, cssHeight);
   ctx.font = col.font;
-  const left = 40, right = 10, top = 10, bottom = 34;
+  const left = 48, right = 12, top = 28, bottom = 34;
   const pw = cssWidth - left - right;
   const ph = cssHeight - top - bottom;
   const px = (t: number) => left + t * pw;
@@ -97,7 +100,7 @@ export function drawCurves(canvas: HTMLCanvasElement, c: CurvesLike, cssWidth = 
   for (const v of [0, 0.5, 1]) ctx.fillText(String(v), px(v), top + ph + 4);
   ctx.fillText('fraction of pixels deleted / inserted', left + pw / 2, top + ph + 18);
   ctx.save();
-  ctx.translate(10, top + ph / 2);
+  ctx.translate(9, top + ph / 2);
   ctx.rotate(-Math.PI / 2);
   ctx.textBaseline = 'middle';
   ctx.fillText('p(class)', 0, 0);
@@ -128,18 +131,17 @@ export function drawCurves(canvas: HTMLCanvasElement, c: CurvesLike, cssWidth = 
   line(c.insertion, col.insertion, []);
   line(c.deletion, col.deletion, [5, 3]);
 
-  // Legend, top right.
+  // Legend in one row above the plot area (inside it, it would hide the curves near p = 1).
   ctx.lineWidth = 2;
   ctx.textAlign = 'left';
   ctx.textBaseline = 'middle';
   const items: [string, string, number[]][] = [
-    [`insertion (AUC ${formatAuc(c.insertionAuc)})`, col.insertion, []],
     [`deletion (AUC ${formatAuc(c.deletionAuc)})`, col.deletion, [5, 3]],
+    [`insertion (AUC ${formatAuc(c.insertionAuc)})`, col.insertion, []],
   ];
-  const lw = Math.max(...items.map(([t]) => ctx.measureText(t).width)) + 30;
-  items.forEach(([text, colour, dash], k) => {
-    const x = left + pw - lw - 4;
-    const y = top + 10 + k * 16;
+  let x = left;
+  items.forEach(([text, colour, dash]) => {
+    const y = top / 2;
     ctx.strokeStyle = colour;
     ctx.setLineDash(dash);
     ctx.beginPath();
@@ -149,6 +151,7 @@ export function drawCurves(canvas: HTMLCanvasElement, c: CurvesLike, cssWidth = 
     ctx.setLineDash([]);
     ctx.fillStyle = col.fg;
     ctx.fillText(text, x + 26, y);
+    x += 26 + ctx.measureText(text).width + 18;
   });
 }
 
@@ -174,12 +177,13 @@ export const COLUMNS: Column[] = [
   { key: 'increaseInConfidence', title: 'Increase in Confidence ↑', hint: '100 when the masked input scores higher than the full one: higher is better', better: 'high', fmt: formatPct },
 ];
 
-/** Per column, the best finite value (ties all count as best). */
+/** Per column, the best finite value (ties all count as best); none where every row is equal. */
 export function bestValues(rows: MethodRow[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const c of COLUMNS) {
     const vals = rows.map((r) => r[c.key]).filter(Number.isFinite);
-    if (vals.length) out[c.key] = c.better === 'low' ? Math.min(...vals) : Math.max(...vals);
+    if (vals.length < 2 || Math.min(...vals) === Math.max(...vals)) continue;
+    out[c.key] = c.better === 'low' ? Math.min(...vals) : Math.max(...vals);
   }
   return out;
 }
@@ -195,7 +199,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 export function methodsTable(t: MethodsReply, labelOf: (i: number) => string): HTMLElement {
   const best = bestValues(t.rows);
   const table = el('table', { class: 'methods', 'data-testid': 'methods-table', 'data-layer': t.layer, 'data-methods': t.rows.map((r) => r.method).join(',') });
-  table.append(el('caption', {}, `At ${t.layer}, class ${t.classIndex} (${labelOf(t.classIndex)}, p = ${Number.isFinite(t.prob) ? t.prob.toFixed(3) : '–'}). Best value per column highlighted.`));
+  table.append(el('caption', {}, `At ${t.layer}, class ${t.classIndex} (${labelOf(t.classIndex)}, p = ${Number.isFinite(t.prob) ? t.prob.toFixed(3) : '–'}). Best value per column highlighted (none where all methods tie).`));
   const head = el('tr', {}, el('th', { scope: 'col' }, 'Method'));
   for (const c of COLUMNS) head.append(el('th', { scope: 'col', title: c.hint }, c.title));
   table.append(el('thead', {}, head));

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Graph, GraphNode, OpKind } from '../model/graph';
 import type { LayerMap } from '../types';
 import { RULES, Rule } from '../fgcam/rules';
-import { walk } from '../fgcam/walk';
+import { carryDown, walk } from '../fgcam/walk';
 
 /**
  * Grad-CAM++ (Chattopadhyay et al. 2018), the closed form for Y = exp(y_c):
@@ -82,31 +82,12 @@ export function lrpHead(g: Graph, acts: Map<string, tf.Tensor>, logits: tf.Tenso
   if (camIdx < 0) throw new Error(`No layer named "${camLayer}" in the model`);
   const top = logitNode(g);
   const topIdx = g.nodes.indexOf(top);
-  const pending = new Map<string, tf.Tensor>();
-  pending.set(top.name, tf.tidy(() => tf.reshape(tf.mul(tf.oneHot([c], logits.shape[1]!), tf.reshape(logits, [1, -1])), acts.get(top.name)!.shape)));
+  const start = tf.tidy(() => tf.reshape(tf.mul(tf.oneHot([c], logits.shape[1]!), tf.reshape(logits, [1, -1])), acts.get(top.name)!.shape));
+  const pending = carryDown(g, new Map([[top.name, start]]), topIdx, camIdx + 1, (node, rOut) => {
+    const producers = node.inputs.map((n) => g.nodes.find((m) => m.name === n)!);
+    return HEAD_RULES[node.op.kind]({ node, rOut, ins: node.inputs.map((n) => acts.get(n)!), producers });
+  });
   try {
-    for (let i = topIdx; i > camIdx; i--) {
-      const node = g.nodes[i];
-      const rOut = pending.get(node.name);
-      if (!rOut) continue;
-      pending.delete(node.name);
-      try {
-        const producers = node.inputs.map((n) => g.nodes.find((m) => m.name === n)!);
-        const rIns = HEAD_RULES[node.op.kind]({ node, rOut, ins: node.inputs.map((n) => acts.get(n)!), producers });
-        node.inputs.forEach((name, k) => {
-          const r = rIns[k];
-          if (!r) return;
-          const prev = pending.get(name);
-          pending.set(name, prev ? tf.tidy(() => tf.add(prev, r)) : r);
-          if (prev) {
-            prev.dispose();
-            r.dispose();
-          }
-        });
-      } finally {
-        rOut.dispose();
-      }
-    }
     const r = pending.get(camLayer);
     const stray = [...pending.keys()].filter((k) => k !== camLayer);
     if (!r || stray.length) {

@@ -90,40 +90,27 @@ export function isSpatial(n: GraphNode): boolean {
 }
 
 /**
- * Carries `components` (relevance at camLayer's output) down to the input.
- * Returns the map at every spatial node that received relevance, keyed by
- * layer name, the model input under "input".
+ * The reverse topological pass shared by the FG-CAM walk and LRP's head: visits nodes
+ * from index `from` down to `to` (inclusive); `step` maps a node's output relevance to its
+ * inputs'. A tensor read by several nodes receives the sum of their shares before it is
+ * visited. Returns the relevance still pending below `to` (the caller owns it).
  */
-export function walk(g: Graph, acts: Map<string, tf.Tensor>, camLayer: string, components: tf.Tensor, x: tf.Tensor): Record<string, LayerMap> {
-  const camIdx = g.nodes.findIndex((n) => n.name === camLayer);
-  if (camIdx < 0) throw new Error(`No layer named "${camLayer}" in the model`);
-  const pending = new Map<string, tf.Tensor>([[camLayer, components.clone()]]);
-  const maps: Record<string, LayerMap> = {};
+export function carryDown(
+  g: Graph,
+  start: Map<string, tf.Tensor>,
+  from: number,
+  to: number,
+  step: (node: GraphNode, rOut: tf.Tensor) => Array<tf.Tensor | null>,
+): Map<string, tf.Tensor> {
+  const pending = new Map(start);
   try {
-    for (let i = camIdx; i >= 0; i--) {
+    for (let i = from; i >= to; i--) {
       const node = g.nodes[i];
       const rOut = pending.get(node.name);
       if (!rOut) continue;
       pending.delete(node.name);
       try {
-        if (isSpatial(node)) {
-          const key = node.op.kind === 'input' ? INPUT : node.name;
-          maps[key] = channelSum(key, rOut);
-        }
-        if (node.op.kind === 'input') continue;
-        const producers = node.inputs.map((n) => g.nodes.find((m) => m.name === n)!);
-        const bounds = zBetaBounds(g, node, x);
-        let rIns: Array<tf.Tensor | null>;
-        try {
-          const rule = RULES[node.op.kind] as (typeof RULES)[keyof typeof RULES] | undefined;
-          if (!rule) throw new Error(`there is no relevance rule for its op kind '${node.op.kind}'`);
-          rIns = rule({ node, rOut, ins: node.inputs.map((n) => acts.get(n)!), bounds, producers, graph: g });
-        } catch (e) {
-          throw new WalkError(g, node, camLayer, e as Error, maps);
-        } finally {
-          bounds?.low.dispose();
-          bounds?.high.dispose();
-        }
+        const rIns = step(node, rOut);
         node.inputs.forEach((name, k) => {
           const r = rIns[k];
           if (!r) return;
@@ -138,8 +125,41 @@ export function walk(g: Graph, acts: Map<string, tf.Tensor>, camLayer: string, c
         rOut.dispose();
       }
     }
-  } finally {
+  } catch (e) {
     for (const t of pending.values()) t.dispose();
+    throw e;
   }
+  return pending;
+}
+
+/**
+ * Carries `components` (relevance at camLayer's output) down to the input.
+ * Returns the map at every spatial node that received relevance, keyed by
+ * layer name, the model input under "input".
+ */
+export function walk(g: Graph, acts: Map<string, tf.Tensor>, camLayer: string, components: tf.Tensor, x: tf.Tensor): Record<string, LayerMap> {
+  const camIdx = g.nodes.findIndex((n) => n.name === camLayer);
+  if (camIdx < 0) throw new Error(`No layer named "${camLayer}" in the model`);
+  const maps: Record<string, LayerMap> = {};
+  const rest = carryDown(g, new Map([[camLayer, components.clone()]]), camIdx, 0, (node, rOut) => {
+    if (isSpatial(node)) {
+      const key = node.op.kind === 'input' ? INPUT : node.name;
+      maps[key] = channelSum(key, rOut);
+    }
+    if (node.op.kind === 'input') return [];
+    const producers = node.inputs.map((n) => g.nodes.find((m) => m.name === n)!);
+    const bounds = zBetaBounds(g, node, x);
+    try {
+      const rule = RULES[node.op.kind] as (typeof RULES)[keyof typeof RULES] | undefined;
+      if (!rule) throw new Error(`there is no relevance rule for its op kind '${node.op.kind}'`);
+      return rule({ node, rOut, ins: node.inputs.map((n) => acts.get(n)!), bounds, producers, graph: g });
+    } catch (e) {
+      throw new WalkError(g, node, camLayer, e as Error, maps);
+    } finally {
+      bounds?.low.dispose();
+      bounds?.high.dispose();
+    }
+  });
+  for (const t of rest.values()) t.dispose();
   return maps;
 }
