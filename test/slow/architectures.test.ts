@@ -10,6 +10,7 @@
 // FGCAM_ONNX_SIZE (default 112) sets the input size the ONNX models are loaded at (224 = as exported).
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
+import { ensureOnnxFixtures, ONNX_CACHE } from '../helpers/onnx-fixtures';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -31,7 +32,7 @@ before(async () => {
   backend = await setup();
 });
 
-const ONNX_DIR = path.join(__dirname, '..', '..', '..', '.cache', 'onnx');
+const ONNX_DIR = ONNX_CACHE;
 const ONNX_SIZE = Number(process.env.FGCAM_ONNX_SIZE ?? 112);
 
 interface Arch {
@@ -63,7 +64,9 @@ function smoothInput(g: Graph, lo: number, hi: number): Float32Array {
 
 const noNsfwjs = nsfwjsModelsDir() ? false : 'nsfwjs is not installed';
 const onnx = (file: string) => path.join(ONNX_DIR, file);
-const noOnnx = (file: string) => (fs.existsSync(onnx(file)) ? false : `${onnx(file)} is absent (python3 tools/make_onnx_fixtures.py big)`);
+// Made here when missing (and python3-torch is there), so a fresh machine runs them too.
+const onnxMissing = ensureOnnxFixtures(['resnet50', 'densenet121', 'mobilenet_v2']);
+const noOnnx = (file: string) => (fs.existsSync(onnx(file)) ? false : onnxMissing || `${onnx(file)} is absent`);
 
 const ARCHS: Arch[] = [
   // Real weights. nsfwjs preprocesses x/255 (0..1).

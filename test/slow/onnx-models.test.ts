@@ -3,7 +3,6 @@
 // is installed); our logits must match PyTorch's within 1e-4 relative (max |diff| / max |logit|).
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -11,9 +10,9 @@ import { initBackend } from '../../src/engine/backend';
 import { disposeGraph } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
 import { runForward } from '../../src/engine/model/forward';
+import { ensureOnnxFixtures, ONNX_CACHE } from '../helpers/onnx-fixtures';
 
-const ROOT = path.join(__dirname, '..', '..', '..');
-const CACHE = path.join(ROOT, '.cache', 'onnx');
+const CACHE = ONNX_CACHE;
 const MODELS: Record<string, { minNodes: number }> = {
   mobilenet_v2: { minNodes: 100 },
   resnet50: { minNodes: 120 },
@@ -21,28 +20,10 @@ const MODELS: Record<string, { minNodes: number }> = {
   vgg16_bn: { minNodes: 50 },
 };
 
-const have = (m: string) => ['.onnx', '.input.npy', '.logits.npy'].every((e) => fs.existsSync(path.join(CACHE, m + e)));
-
-/** A python3 that can import torch and torchvision (Debian's lives in /usr/bin). */
-function torchPython(): string | undefined {
-  for (const py of ['/usr/bin/python3', 'python3']) {
-    const r = spawnSync(py, ['-c', 'import torch, torchvision'], { stdio: 'ignore' });
-    if (r.status === 0) return py;
-  }
-  return undefined;
-}
-
 let skipReason: string | false = false;
 before(async () => {
   await initBackend();
-  const missing = Object.keys(MODELS).filter((m) => !have(m));
-  if (!missing.length) return;
-  const py = torchPython();
-  if (!py) {
-    skipReason = `.cache/onnx lacks ${missing.join(', ')} and no python3 with torch+torchvision (apt-get install python3-torch python3-torchvision) to make them`;
-    return;
-  }
-  execFileSync(py, [path.join(ROOT, 'tools', 'make_onnx_fixtures.py'), 'big', ...missing], { stdio: 'inherit' });
+  skipReason = ensureOnnxFixtures(Object.keys(MODELS));
 });
 
 /** Minimal .npy reader: little-endian float32, C order. */
