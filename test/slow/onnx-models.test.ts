@@ -11,6 +11,7 @@ import { disposeGraph } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
 import { runForward } from '../../src/engine/model/forward';
 import { ensureOnnxFixtures, ONNX_CACHE } from '../helpers/onnx-fixtures';
+import { decodeNpy } from '../../src/engine/image/npy';
 
 const CACHE = ONNX_CACHE;
 const MODELS: Record<string, { minNodes: number }> = {
@@ -26,16 +27,7 @@ before(async () => {
   skipReason = ensureOnnxFixtures(Object.keys(MODELS));
 });
 
-/** Minimal .npy reader: little-endian float32, C order. */
-function readNpy(p: string): { shape: number[]; data: Float32Array } {
-  const b = fs.readFileSync(p);
-  const hl = b.readUInt16LE(8);
-  const header = b.subarray(10, 10 + hl).toString('latin1');
-  if (!header.includes("'<f4'") || header.includes("'fortran_order': True")) throw new Error(`${p}: not a C-order float32 .npy`);
-  const shape = header.match(/'shape': \(([^)]*)\)/)![1].split(',').filter((s) => s.trim()).map(Number);
-  const raw = b.subarray(10 + hl);
-  return { shape, data: new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)) };
-}
+const readNpy = (p: string) => decodeNpy(fs.readFileSync(p));
 
 for (const [name, exp] of Object.entries(MODELS)) {
   test(`ONNX ${name}: logits match PyTorch`, async (t) => {
