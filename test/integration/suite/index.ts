@@ -12,6 +12,7 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
+import type { FaithfulnessReply, MethodsReply } from '../../../src/webview/protocol';
 
 const EXT_ID = 'fgcam.fgcam-explorer';
 const COMMANDS = ['fgcam.explainImage', 'fgcam.exportExplanation', 'fgcam.exportFolder', 'fgcam.useModel', 'fgcam.showLog'];
@@ -304,29 +305,9 @@ test('Show Log runs', async () => {
 // ---------------------------------------------------------------- faithfulness (issue 7)
 // The panel's Faithfulness and Compare methods views, through the API hooks that call the same
 // PanelController methods the webview's messages do.
-interface FaithfulnessResult {
-  layer: string;
-  classIndex: number;
-  prob: number;
-  deletion: ArrayLike<number>;
-  insertion: ArrayLike<number>;
-  deletionAuc: number;
-  insertionAuc: number;
-  pixelsPerStep: number;
-  masked: number;
-  averageDrop: number;
-  increaseInConfidence: number;
-}
-interface MethodsTable {
-  layer: string;
-  classIndex: number;
-  prob: number;
-  rows: { method: string; deletionAuc: number; insertionAuc: number; averageDrop: number; increaseInConfidence: number }[];
-  omitted: { method: string; reason: string }[];
-}
 interface FaithfulnessApi extends FgcamApi {
-  requestFaithfulness(layer?: string): Promise<FaithfulnessResult>;
-  compareMethods(layer?: string): Promise<MethodsTable>;
+  requestFaithfulness(layer?: string): Promise<FaithfulnessReply>;
+  compareMethods(layer?: string): Promise<MethodsReply>;
 }
 const inUnit = (v: number) => Number.isFinite(v) && v >= 0 && v <= 1;
 
