@@ -126,6 +126,8 @@ def export_layers_model(net, out_dir):
             'backend': 'tensorflow',
         },
         'weightsManifest': [{'paths': ['group1-shard1of1.bin'], 'weights': weights}],
+        # How inputs are preprocessed, for fgcam (TF.js keeps userDefinedMetadata as is).
+        'userDefinedMetadata': {'fgcam': {'preprocess': 'unit'}},
     }
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, 'model.json'), 'w') as f:

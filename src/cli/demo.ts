@@ -44,7 +44,6 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
       layers: [],
       base: 'gradcam',
       denoise: false,
-      preprocess: { preset: 'unit' },
       labels: fs.existsSync(labels) ? labels : undefined,
       raw: false,
       overlay: true,

@@ -130,7 +130,7 @@ export class Commands {
     if (s.modelPath) {
       const p = resolvePath(s.modelPath);
       if (!fs.existsSync(p)) throw new EngineError(`Model file not found: ${p}`, 'model-not-found');
-      return modelSpec(s, p, path.resolve(p) === path.resolve(demo.model));
+      return modelSpec(s, p);
     }
     if (!this.ctx.workspaceState.get<boolean>(USE_DEMO_KEY)) {
       if (!interactive) return undefined;
@@ -141,14 +141,14 @@ export class Commands {
       await this.ctx.workspaceState.update(USE_DEMO_KEY, true);
     }
     if (!fs.existsSync(demo.model)) throw new EngineError(`Model file not found: ${demo.model} (the bundled demo model is missing)`, 'model-not-found');
-    return { ...modelSpec(s, demo.model, true), labelsPath: s.labelsPath ? resolvePath(s.labelsPath) : demo.labels };
+    return { ...modelSpec(s, demo.model), labelsPath: s.labelsPath ? resolvePath(s.labelsPath) : demo.labels };
   }
 
   private async chooseModel(s = readSettings()): Promise<ModelSpec | undefined> {
     const file = await pickFile('Use Model', { Models: ['json', 'onnx'] });
     if (!file) return undefined;
     await this.setModelPath(file);
-    return modelSpec({ ...s, modelPath: file }, file, false);
+    return modelSpec({ ...s, modelPath: file }, file);
   }
 
   /** Error notification with actions; the panel shows the text itself. */

@@ -86,9 +86,9 @@ function siblingLabels(modelPath: string): string | undefined {
 
 /**
  * What the worker needs to load the model. `modelPath` is absolute (already resolved, maybe the
- * demo). The demo model's preprocessing is 'unit' unless the user set one.
+ * demo). Without a user setting, the model's own preprocessing applies ('auto').
  */
-export function modelSpec(s: Settings, modelPath: string, isDemo: boolean): ModelSpec {
+export function modelSpec(s: Settings, modelPath: string): ModelSpec {
   const labelsPath = s.labelsPath ? resolvePath(s.labelsPath) : siblingLabels(modelPath);
   let preprocess: Preprocess | 'auto';
   if (s.mean || s.std) {
@@ -96,7 +96,7 @@ export function modelSpec(s: Settings, modelPath: string, isDemo: boolean): Mode
   } else if (s.preprocess !== 'auto') {
     preprocess = { preset: s.preprocess };
   } else {
-    preprocess = isDemo ? { preset: 'unit' } : 'auto';
+    preprocess = 'auto';
   }
   return { path: modelPath, labelsPath, preprocess, inputSize: s.inputSize || undefined };
 }

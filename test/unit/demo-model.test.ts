@@ -28,6 +28,7 @@ before(async () => {
 describe('bundled demo model', () => {
   it('has the Fashion-MNIST input and 10 classes, weights under 5 MB', () => {
     assert.deepEqual(g.inputShape, [28, 28, 1]);
+    assert.equal(g.defaultPreprocess, 'unit'); // recorded in its model.json
     const bin = fs.statSync(path.join(ROOT, 'models', 'fashion-vgg', 'group1-shard1of1.bin')).size;
     assert.ok(bin < 5 * 1024 * 1024);
     assert.equal(labels.length, 10);

@@ -405,3 +405,14 @@ test('nested models are inlined; augmentation layers are identity; per-pixel Den
   const perPixel = [{ name: 'fc', class_name: 'Dense', config: { name: 'fc', units: 2, use_bias: false }, inbound_nodes: [[['base', 0, 0, {}]]] }];
   await rejects(loadGraph(writeModel(outer(perPixel), weights)), /does not run at input 4x4x2: Dense layer 'fc' is applied per pixel to a 4x4x3 map/);
 });
+
+test('a model may record its preprocessing in userDefinedMetadata.fgcam.preprocess', async () => {
+  const { topo, weights } = sequentialKeras2();
+  const file = writeModel(topo, weights);
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.equal((await loadGraph(file)).defaultPreprocess, undefined);
+  fs.writeFileSync(file, JSON.stringify({ ...json, userDefinedMetadata: { fgcam: { preprocess: 'caffe' } } }));
+  assert.equal((await loadGraph(file)).defaultPreprocess, 'caffe');
+  fs.writeFileSync(file, JSON.stringify({ ...json, userDefinedMetadata: { fgcam: { preprocess: 'bogus' } } }));
+  await rejects(loadGraph(file), /userDefinedMetadata\.fgcam\.preprocess is "bogus"; expected one of imagenet/);
+});

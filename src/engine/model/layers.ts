@@ -5,7 +5,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Graph, GraphNode, Op, Padding } from './graph';
+import type { Activation, Graph, GraphNode, Op, Padding, PreprocessPreset } from './graph';
+import { PRESET_NAMES } from '../image/preprocess';
 import type { LoadOptions } from './load';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -102,6 +103,15 @@ export function layersGraphFromJson(
     format: 'tfjs-layers',
     source,
   };
+  // A model may say how its inputs are preprocessed (ours: userDefinedMetadata.fgcam.preprocess,
+  // TF.js's own slot for user data in model.json).
+  const preset = json.userDefinedMetadata?.fgcam?.preprocess;
+  if (typeof preset === 'string') {
+    if (!PRESET_NAMES.includes(preset as PreprocessPreset)) {
+      throw new Error(`"${source}": userDefinedMetadata.fgcam.preprocess is "${preset}"; expected one of ${PRESET_NAMES.join(', ')}.`);
+    }
+    g.defaultPreprocess = preset as PreprocessPreset;
+  }
   return g;
 }
 
