@@ -1,7 +1,7 @@
-// Window (pooling) routing done with strided slices and zero-interleaving, so it
-// is the same exact arithmetic on every backend: wasm's MaxPoolGrad drops
-// windows whose values are all <= 0 and breaks ties to the last element, and
-// conv2dTranspose is slow there. One slice per kernel offset.
+// Window (pooling) routing of our own, the same exact arithmetic on every backend:
+// wasm's MaxPoolGrad drops windows whose values are all <= 0 and breaks ties to the
+// last element, and its conv2dTranspose is slow. Max-pool routing runs as plain loops
+// over the data; sum-pool spreading and stride zero-interleaving as tensor ops.
 import * as tf from '@tensorflow/tfjs-core';
 
 type Pads = [number, number, number, number];
@@ -15,14 +15,8 @@ function outSize(inSize: number, k: number, s: number, padBefore: number, padAft
   return Math.floor((inSize + padBefore + padAfter - d * (k - 1) - 1) / s) + 1;
 }
 
-/** x (padded) sampled at offset (di, dj) with the window stride: [b, ho, wo, c]. */
-export function windowSlice(xp: tf.Tensor4D, di: number, dj: number, strides: [number, number], ho: number, wo: number): tf.Tensor4D {
-  const [sh, sw] = strides;
-  return tf.stridedSlice(xp, [0, di, dj, 0], [xp.shape[0], di + (ho - 1) * sh + 1, dj + (wo - 1) * sw + 1, xp.shape[3]], [1, sh, sw, 1]) as tf.Tensor4D;
-}
-
 /**
- * The adjoint of windowSlice: places v [b, ho, wo, c] at rows di + i*sh, cols dj + j*sw
+ * Places v [b, ho, wo, c] at rows di + i*sh, cols dj + j*sw
  * of a zero tensor [b, hp, wp, c].
  */
 export function windowPlace(v: tf.Tensor4D, di: number, dj: number, strides: [number, number], hp: number, wp: number): tf.Tensor4D {

@@ -192,10 +192,3 @@ export function inferShapes(g: Graph): void {
     for (const n of g.nodes) n.outputShape = acts.get(n.name)!.shape.slice(1);
   });
 }
-
-/** Nodes that read each node, by name. */
-export function readersOf(g: Graph): Map<string, GraphNode[]> {
-  const m = new Map<string, GraphNode[]>();
-  for (const n of g.nodes) for (const i of n.inputs) m.set(i, [...(m.get(i) ?? []), n]);
-  return m;
-}
