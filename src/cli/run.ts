@@ -128,6 +128,21 @@ function resolveLayers(g: Graph, infos: LayerInfo[], wanted: string[]): Map<stri
 }
 
 /** Runs `fgcam explain`; returns the exit code. Throws UsageError for bad arguments. */
+/** Long steps inside one explanation (Score-CAM's masked forwards) on stderr: redrawn on a
+ * terminal, else a line at every quarter. */
+function stepReporter(out: NodeJS.WriteStream = process.stderr): (what: string, done: number, total: number) => void {
+  let quarter = 0;
+  return (what, done, total) => {
+    if (out.isTTY) {
+      out.write(`\r\x1b[K  ${what}: ${done}/${total}`);
+      if (done === total) out.write('\r\x1b[K');
+    } else if (Math.floor((4 * done) / total) > quarter) {
+      quarter = Math.floor((4 * done) / total);
+      out.write(`  ${what}: ${done}/${total}\n`);
+    }
+  };
+}
+
 export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promise<number> {
   const log = (line: string) => (a.json ? process.stderr : process.stdout).write(line + '\n');
   const warn = (line: string) => process.stderr.write(line + '\n');
@@ -193,7 +208,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
       const t1 = performance.now();
       const x = toModelInput(img, graph.inputShape, pre);
       const t2 = performance.now();
-      const ex = await explain(graph, x, { base: a.base, denoise: a.denoise, classIndex: a.classIndex, camLayer: a.camLayer }, labels);
+      const ex = await explain(graph, x, { base: a.base, denoise: a.denoise, classIndex: a.classIndex, camLayer: a.camLayer, onProgress: stepReporter() }, labels);
       const t3 = performance.now();
       const top = ex.top.slice(0, extras.printTop ?? 5).map((p: Prediction) => ({ index: p.index, prob: p.prob, label: p.label ?? null }));
       const entry: ResultEntry = { image, classIndex: ex.classIndex, top, camLayer: ex.camLayer, files: [], timingsMs: {} };

@@ -94,7 +94,7 @@ export async function explain(g: Graph, xData: Float32Array, opts: ExplainOption
     }
     timings.forward = performance.now() - t0;
     const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
-    const ctx: ComponentContext = { g, acts: fwd.acts, x, c: classIndex, scoreBatch: opts.scoreBatch ?? 16 };
+    const ctx: ComponentContext = { g, acts: fwd.acts, x, c: classIndex, scoreBatch: opts.scoreBatch ?? 16, onProgress: opts.onProgress };
     const maps = opts.walk === false ? {} : fgcamMaps(ctx, camLayer, opts, timings);
     const baseMaps: Record<string, LayerMap> = {};
     const t3 = performance.now();

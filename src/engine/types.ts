@@ -23,6 +23,8 @@ export interface ExplainOptions {
   scoreBatch?: number;
   /** false: skip the FG-CAM walk (only predictions and base CAMs); default true. */
   walk?: boolean;
+  /** Called as long steps advance (Score-CAM: masked forwards done of total). */
+  onProgress?: (what: string, done: number, total: number) => void;
   /** Also compute the plain base CAM at these layers (for comparison). */
   baseCamLayers?: string[];
 }

@@ -264,3 +264,16 @@ test('--input-size: parses HxW and rejects malformed sizes', () => {
     assert.throws(() => parseCommand(['explain', 'a.png', '--model', 'm.onnx', '--input-size', 'big']), UsageError);
   }
 });
+
+test('CLI explain --base scorecam reports its masked forwards and uses the model\'s own preprocessing', { skip: noModel }, () => {
+  const out = tmpDir();
+  const r = fgcam('explain', path.join(SAMPLES, 'ankle-boot-0.png'), '--model', MODEL, '--base', 'scorecam', '--out', out, '--json');
+  assert.equal(r.code, 0, r.err);
+  // Not a terminal: a line per quarter, the last one complete.
+  const lines = r.err.split('\n').filter((l) => l.includes('Score-CAM masked forwards'));
+  assert.ok(lines.length >= 1 && lines.length <= 4, r.err);
+  assert.match(lines[lines.length - 1], /: (\d+)\/\1$/);
+  assert.match(r.err, /preprocess unit/);
+  const doc = JSON.parse(r.out);
+  assert.equal(doc.results[0].classIndex, 9); // Ankle boot, as samples.json records
+});

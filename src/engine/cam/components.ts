@@ -53,6 +53,7 @@ export interface ComponentContext {
   scoreBatch: number;
   /** Gradients already computed in one backward pass (see precomputeGradients). */
   grads?: Map<string, tf.Tensor>;
+  onProgress?: (what: string, done: number, total: number) => void;
 }
 
 function gradOf(ctx: ComponentContext, layer: string): tf.Tensor {
@@ -99,6 +100,7 @@ function scorecamWeights(ctx: ComponentContext, layer: string): tf.Tensor {
       });
       s.dataSync().forEach((v, i) => (scores[live[start + i]] = v));
       s.dispose();
+      ctx.onProgress?.('Score-CAM masked forwards', start + n, live.length);
     }
   } finally {
     masks.dispose();
