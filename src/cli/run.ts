@@ -105,9 +105,10 @@ function fmtTop(top: ResultEntry['top']): string {
   return top.map((p) => `${p.index}${p.label ? ` ${p.label}` : ''} ${(p.prob * 100).toFixed(1)}%`).join(', ');
 }
 
-function describePreprocess(pre: Preprocess, explicit: boolean): string {
+function describePreprocess(pre: Preprocess, source: 'flag' | 'model' | 'default'): string {
   if (pre.mean || pre.std) return `mean ${pre.mean ?? [0]} std ${pre.std ?? [1]} (0..1 scale)`;
-  return `${pre.preset ?? DEFAULT_PRESET}${explicit ? '' : ' (default; set --preprocess to change)'}`;
+  const why = { flag: '', model: " (the model's; set --preprocess to change)", default: ' (default; set --preprocess to change)' }[source];
+  return `${pre.preset ?? DEFAULT_PRESET}${why}`;
 }
 
 /** Validates --layer names against the model; returns the explanation map key for each. */
@@ -189,7 +190,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
   }
 
   log(`fgcam: backend ${backend.name}; model ${a.model} (input ${graph.inputShape.join('x')}); ` +
-    `${a.base}${a.denoise ? ' denoised' : ''}; layers ${[...layers.keys()].join(', ')}; preprocess ${describePreprocess(pre, a.preprocess !== undefined)}`);
+    `${a.base}${a.denoise ? ' denoised' : ''}; layers ${[...layers.keys()].join(', ')}; preprocess ${describePreprocess(pre, a.preprocess ? 'flag' : graph.defaultPreprocess ? 'model' : 'default')}`);
   for (const f of failures) warn(`fgcam: error: ${f.error}`);
 
   const progress = new Progress(images.length, hadFolder || images.length > 1);

@@ -225,6 +225,10 @@ async function tryWasm(warnings: string[], wasmDir?: string): Promise<boolean> {
 /** Initialises the backend once; later calls return the same info. */
 export async function initBackend(pref: BackendPreference = 'auto', wasmDir?: string): Promise<BackendInfo> {
   if (current) return current;
+  // The cpu backend greets its first use in Node with an "install tfjs-node" banner; we use it
+  // for checks and as the last resort, and say which backend runs ourselves.
+  const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | undefined;
+  if (cpu) cpu.firstUse = false;
   const warnings: string[] = [];
   let ok = false;
   if (pref === 'auto' || pref === 'node') ok = tryNode(warnings) && (await tf.setBackend('tensorflow'));
