@@ -45,8 +45,9 @@ export class EngineClient {
 
   constructor(private readonly opts: EngineClientOptions) {}
 
-  explain(job: ExplainJob, displayMax: number): Promise<ExplainReply> {
-    return this.request({ op: 'explain', job, displayMax }) as Promise<ExplainReply>;
+  /** `onProgress`: long steps inside (Score-CAM's masked forwards). */
+  explain(job: ExplainJob, displayMax: number, onProgress?: (p: WorkerProgress) => void): Promise<ExplainReply> {
+    return this.request({ op: 'explain', job, displayMax }, onProgress) as Promise<ExplainReply>;
   }
 
   baseMap(job: ExplainJob, layer: string): Promise<LayerMap | undefined> {

@@ -175,10 +175,13 @@ export class PanelController {
     }
     this.status = 'running';
     this.error = undefined;
-    this.post({ type: 'running', imagePath: job.imagePath, what: `${job.options.base}${job.options.denoise ? ' + denoise' : ''}` });
+    const what = `${job.options.base}${job.options.denoise ? ' + denoise' : ''}`;
+    this.post({ type: 'running', imagePath: job.imagePath, what });
     await this.track(async () => {
       try {
-        const reply = await this.ctx.engine.explain(job, DISPLAY_MAX);
+        const reply = await this.ctx.engine.explain(job, DISPLAY_MAX, (p) => {
+          if (gen === this.generation) this.post({ type: 'running', imagePath: job.imagePath, what: `${what}: ${p.what} ${p.done}/${p.total}` });
+        });
         if (gen !== this.generation) return;
         this.cache.set(this.cacheKey(job.options.classIndex), reply);
         this.cache.set(this.cacheKey(reply.explanation.classIndex), reply);

@@ -78,9 +78,10 @@ async function modelInput(job: ExplainJob) {
   return { m, img, x: toModelInput(img, m.graph.inputShape, preprocess) };
 }
 
-async function runExplain(job: ExplainJob) {
+async function runExplain(job: ExplainJob, progress?: (p: WorkerProgress) => void) {
   const { m, img, x } = await modelInput(job);
-  const ex = await explain(m.graph, x, job.options, m.labels);
+  const onProgress = progress && ((what: string, done: number, total: number) => progress({ done, total, what }));
+  const ex = await explain(m.graph, x, { ...job.options, onProgress }, m.labels);
   return { m, img, ex };
 }
 
@@ -176,7 +177,7 @@ async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void)
       backend = await initBackend(req.backend, req.wasmDir);
       return backend;
     case 'explain': {
-      const { m, img, ex } = await runExplain(req.job);
+      const { m, img, ex } = await runExplain(req.job, progress);
       const reply: ExplainReply = {
         layers: m.layers,
         labels: m.labels,
