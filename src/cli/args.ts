@@ -98,9 +98,9 @@ export type Command =
   | { cmd: 'layers'; model: string; json: boolean; backend: BackendPreference }
   | { cmd: 'demo'; out?: string; force: boolean; json: boolean; backend: BackendPreference };
 
-const BACKENDS: BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
+export const BACKENDS: BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
 
-function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[], usage: string): T {
+export function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[], usage: string): T {
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got "${v}")`, usage);
   return v as T;
 }
@@ -109,7 +109,17 @@ type Spec = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
 
-function parse(argv: string[], options: Spec, usage: string): Parsed {
+/** --preprocess / --mean / --std; undefined when none is given (the model's default applies). */
+export function preprocessOption(preset: string | undefined, mean: string | undefined, std: string | undefined, usage: string): Preprocess | undefined {
+  if (preset === undefined && mean === undefined && std === undefined) return undefined;
+  try {
+    return parsePreprocess(preset, mean, std);
+  } catch (e) {
+    throw new UsageError((e as Error).message, usage);
+  }
+}
+
+export function parse(argv: string[], options: Spec, usage: string): Parsed {
   try {
     return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true }) as Parsed;
   } catch (e) {
@@ -160,14 +170,7 @@ function parseExplain(argv: string[]): Command {
     opacity = Number(str('opacity'));
     if (!(opacity >= 0 && opacity <= 1)) throw new UsageError(`--opacity must be a number in 0..1 (got "${str('opacity')}")`, u);
   }
-  let preprocess: Preprocess | undefined;
-  if (str('preprocess') !== undefined || str('mean') !== undefined || str('std') !== undefined) {
-    try {
-      preprocess = parsePreprocess(str('preprocess'), str('mean'), str('std'));
-    } catch (e) {
-      throw new UsageError((e as Error).message, u);
-    }
-  }
+  const preprocess = preprocessOption(str('preprocess'), str('mean'), str('std'), u);
   let inputSize: [number, number] | undefined;
   try {
     inputSize = parseInputSize(str('input-size'));

@@ -5,12 +5,11 @@
 // `--jobs` worker threads (default 2), each with its own single-threaded tfjs backend.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { BackendPreference } from '../engine/backend';
 import type { Graph } from '../engine/model/graph';
 import type { Preprocess } from '../engine/types';
-import { parsePreprocess, PRESET_NAMES, DEFAULT_PRESET } from '../engine/image/preprocess';
+import { PRESET_NAMES, DEFAULT_PRESET } from '../engine/image/preprocess';
 import type { MethodSpec, ImageScores } from '../engine/metrics/compare';
 import { DEFAULT_METHODS, parseMethod } from '../engine/metrics/compare';
 import { DEFAULT_BLUR, type BlurOptions } from '../engine/metrics/blur';
@@ -18,7 +17,7 @@ import { DEFAULT_STEP, pixelsPerStepFor } from '../engine/metrics/curves';
 import { meanCI, meanCurve, type MeanCI } from '../engine/metrics/stats';
 import { plotCurves, PALETTE, type Series } from '../engine/metrics/plot';
 import type { RgbaImage } from '../engine/image/types';
-import { UsageError } from './args';
+import { BACKENDS, oneOf, parse, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
 
 export const EVALUATE_USAGE = `Usage: fgcam evaluate <folder> --model <model.json> [options]
@@ -75,34 +74,27 @@ function positiveInt(flag: string, s: string | undefined, dflt: number): number 
 
 export function parseEvaluate(argv: string[]): EvaluateArgs | { help: true } {
   const u = EVALUATE_USAGE;
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        model: { type: 'string' },
-        layer: { type: 'string', multiple: true },
-        methods: { type: 'string' },
-        steps: { type: 'string' },
-        blur: { type: 'string' },
-        'cam-layer': { type: 'string' },
-        preprocess: { type: 'string' },
-        mean: { type: 'string' },
-        std: { type: 'string' },
-        limit: { type: 'string' },
-        jobs: { type: 'string' },
-        batch: { type: 'string' },
-        force: { type: 'boolean' },
-        json: { type: 'boolean' },
-        backend: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    throw new UsageError((e as Error).message, u);
-  }
+  const parsed = parse(
+    argv,
+    {
+      model: { type: 'string' },
+      layer: { type: 'string', multiple: true },
+      methods: { type: 'string' },
+      steps: { type: 'string' },
+      blur: { type: 'string' },
+      'cam-layer': { type: 'string' },
+      preprocess: { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      limit: { type: 'string' },
+      jobs: { type: 'string' },
+      batch: { type: 'string' },
+      force: { type: 'boolean' },
+      json: { type: 'boolean' },
+      backend: { type: 'string' },
+    },
+    u,
+  );
   const v = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const str = (k: string) => v[k] as string | undefined;
   if (v.help) return { help: true };
@@ -127,16 +119,8 @@ export function parseEvaluate(argv: string[]): EvaluateArgs | { help: true } {
     if (!(s >= 0) || !(Number.isInteger(radius) && radius >= 0)) throw new UsageError(`--blur expects sigma[,radius], e.g. 5,5 (got "${str('blur')}")`, u);
     blur = { sigma: s, radius };
   }
-  let preprocess: Preprocess | undefined;
-  if (str('preprocess') !== undefined || str('mean') !== undefined || str('std') !== undefined) {
-    try {
-      preprocess = parsePreprocess(str('preprocess'), str('mean'), str('std'));
-    } catch (e) {
-      throw new UsageError((e as Error).message, u);
-    }
-  }
-  const backend = str('backend') ?? 'auto';
-  if (!['auto', 'wasm', 'cpu', 'node'].includes(backend)) throw new UsageError(`--backend must be one of auto, wasm, cpu, node (got "${backend}")`, u);
+  const preprocess = preprocessOption(str('preprocess'), str('mean'), str('std'), u);
+  const backend = oneOf('--backend', str('backend') ?? 'auto', BACKENDS, u);
   return {
     folder: parsed.positionals[0],
     model,
@@ -151,7 +135,7 @@ export function parseEvaluate(argv: string[]): EvaluateArgs | { help: true } {
     batch: positiveInt('--batch', str('batch'), 16),
     force: Boolean(v.force),
     json: Boolean(v.json),
-    backend: backend as BackendPreference,
+    backend,
   };
 }
 
