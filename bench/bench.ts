@@ -12,6 +12,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import { extractNsfwjsModel } from '../test/helpers/nsfwjs-models';
+import { cacheDir } from '../test/helpers/cache';
 import * as path from 'path';
 
 import { initBackend } from '../src/engine/backend';
@@ -60,8 +61,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 const root = path.resolve(__dirname, '..');
-const cacheDir = path.join(root, '.cache', 'bench');
-const vggDir = path.join(cacheDir, 'vgg16bn');
+const benchCache = cacheDir('bench');
+const vggDir = path.join(benchCache, 'vgg16bn');
 const torchScript = path.join(root, 'bench', 'torch_fgcam_bench.py');
 
 const log = (s: string) => process.stderr.write(s + '\n');
@@ -217,7 +218,7 @@ function archModels(): Array<{ name: string; file: string }> {
       process.stderr.write(`bench: skipping nsfwjs ${m}: ${(e as Error).message}\n`);
     }
   }
-  const onnxDir = path.join(root, '.cache', 'onnx');
+  const onnxDir = cacheDir('onnx');
   const names = ['resnet50', 'densenet121', 'mobilenet_v2'];
   if (names.some((n) => !fs.existsSync(path.join(onnxDir, `${n}.onnx`)))) {
     spawnSync('/usr/bin/python3', [path.join(root, 'tools', 'make_onnx_fixtures.py'), 'big', ...names], { stdio: 'inherit' });

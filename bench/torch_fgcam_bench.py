@@ -2,7 +2,7 @@
 """PyTorch FG-CAM baseline on a full-size VGG16-BN at 224x224 (random seeded weights).
 
   python3 bench/torch_fgcam_bench.py --runs 3        # prints one JSON line on stdout
-  python3 bench/torch_fgcam_bench.py --export-dir .cache/vgg16bn-224   # TF.js layers export
+  python3 bench/torch_fgcam_bench.py --export-dir ~/.cache/fgcam/bench/vgg16bn   # TF.js layers export
 
 Timed (median of --runs after one warm-up, torch's default thread count unless --threads):
   forward_ms           plain forward (no grad)

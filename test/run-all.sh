@@ -1,14 +1,44 @@
 #!/usr/bin/env bash
-# Every test: type check, engine/CLI unit tests, slow tests (full-size models,
+# Every test: type check, import check, engine/CLI unit tests, slow tests (full-size models,
 # PyTorch cross-checks), then the extension in a real VS Code (code-server).
 # Prints one closing line "N passed, N failed" over all parts.
+#
+# It first says what it will install system-wide (Debian packages) and then installs what is
+# missing; tools that are not system packages go to the project's one cache folder,
+# $FGCAM_CACHE (default ~/.cache/fgcam). Temp files of the whole run live in one folder that
+# is removed at the end, so a run leaves nothing in /tmp.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pass=0; fail=0
-# Debian's PyTorch builds the cross-check fixtures of the slow tests (ONNX exports).
-if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "== installing python3-torch and python3-torchvision (Debian) for the cross-checks"
-  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision > /dev/null) || echo "!! could not install python3-torch: the PyTorch cross-checks will be skipped"
+export FGCAM_CACHE="${FGCAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fgcam}"
+RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/fgcam-run.XXXXXX")"
+trap 'rm -rf "$RUN_TMP"' EXIT
+export TMPDIR="$RUN_TMP"
+log="$RUN_TMP/logs"; mkdir -p "$log"
+
+# ---------------------------------------------------------------- system packages (Debian)
+# The PyTorch cross-check fixtures need python3-torch + python3-torchvision; the real-VS-Code
+# tests need chromium (and libkrb5-dev to build code-server's kerberos module).
+apt_want=()
+/usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null || apt_want+=(python3-torch python3-torchvision)
+if [ "${FGCAM_SKIP_INTEGRATION:-}" != 1 ]; then
+  for pkg in chromium libkrb5-dev; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || apt_want+=("$pkg")
+  done
+fi
+if [ ${#apt_want[@]} -gt 0 ]; then
+  echo "== npm test installs these Debian packages system-wide (apt-get): ${apt_want[*]}"
+  echo "   (about 1.6 GB with their dependencies on a fresh machine; see the README)"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${apt_want[@]}" > "$log/apt.log" 2>&1; then
+      grep -E 'newly installed|additional disk space' "$log/apt.log" || true
+    else
+      tail -20 "$log/apt.log"
+      echo "!! apt-get install failed: the parts that need these packages will fail or skip"
+    fi
+  else
+    echo "!! not root (or no apt-get): install them yourself (sudo apt-get install ${apt_want[*]})"
+  fi
 fi
 count_node() { # adds node:test's "# pass N" / "# fail N" from a log
   local p f
@@ -16,8 +46,6 @@ count_node() { # adds node:test's "# pass N" / "# fail N" from a log
   pass=$((pass + ${p:-0})); fail=$((fail + ${f:-0}))
   if [ -z "$p" ]; then fail=$((fail + 1)); echo "!! $1: no test summary (the runner crashed)"; fi
 }
-log=$(mktemp -d)
-
 echo "== type check"
 if npx tsc -p . --noEmit; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 

@@ -6,9 +6,9 @@ PyTorch reference (tools/torch_fgcam.py, float64 walk), raw .npy maps at several
   /usr/bin/python3 tools/check_full_vgg16bn.py [--bases gradcam,scorecam] [--denoise both|on|off]
 
 Prints one JSON line: {case: {layer: max|ours - ref| / max|ref|}}; exit 1 if any > 1e-3.
-The model (~530 MB) is cached in .cache/bench/vgg16bn (shared with `npm run bench`).
+The model (~530 MB) is cached in $FGCAM_CACHE/bench/vgg16bn (default ~/.cache/fgcam) (shared with `npm run bench`).
 """
-import argparse, json, os, subprocess, sys, tempfile
+import argparse, atexit, json, os, shutil, subprocess, sys, tempfile
 import numpy as np
 import torch
 
@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(ROOT, 'bench'))
 import torch_fgcam as fg  # noqa: E402
 import torch_fgcam_bench as bench  # noqa: E402
 from make_fixtures import write_png  # noqa: E402
+from cache_dir import cache_root  # noqa: E402
 
 LAYERS = ['block5_pool', 'block5_relu3', 'block4_pool', 'block3_conv1', 'block2_pool', 'block1_relu2', 'input']
 MEAN = np.array([0.485, 0.456, 0.406])
@@ -41,12 +42,13 @@ def main():
     ap.add_argument('--denoise', default='both', choices=['both', 'on', 'off'])
     a = ap.parse_args()
     torch.set_num_threads(2)
-    model_dir = os.path.join(ROOT, '.cache', 'bench', 'vgg16bn')
+    model_dir = os.path.join(cache_root(), 'bench', 'vgg16bn')
     model = bench.build_model()
     if not os.path.exists(os.path.join(model_dir, 'model.json')):
         os.makedirs(model_dir, exist_ok=True)
         bench.export(model, model_dir)
     work = tempfile.mkdtemp(prefix='fgcam-vgg16bn-')
+    atexit.register(shutil.rmtree, work, True)  # also on sys.exit
     img = image()
     write_png(os.path.join(work, 'picture.png'), img)
     x = torch.from_numpy(((img / 255.0 - MEAN) / STD).astype(np.float32)).permute(2, 0, 1)[None]

@@ -2,7 +2,7 @@
 """ONNX fixtures for the importer's tests, exported by PyTorch (Debian python3-torch 1.13).
 
   tools/make_onnx_fixtures.py tiny            -> test/fixtures/onnx-tiny/ (small, committed)
-  tools/make_onnx_fixtures.py big [names...]  -> .cache/onnx/<name>.onnx + .input.npy + .logits.npy
+  tools/make_onnx_fixtures.py big [names...]  -> $FGCAM_CACHE/onnx/<name>.onnx + .input.npy + .logits.npy
                                                  (git-ignored; only the missing ones are made)
 
 Weights are seeded (weights=None + torch.manual_seed); batch-norm statistics are
@@ -18,8 +18,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from cache_dir import cache_root
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIG_DIR = os.path.join(ROOT, '.cache', 'onnx')
+BIG_DIR = os.path.join(cache_root(), 'onnx')
 TINY_DIR = os.path.join(ROOT, 'test', 'fixtures', 'onnx-tiny')
 OPSET = 13
 

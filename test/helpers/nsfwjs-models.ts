@@ -3,8 +3,8 @@
 // the shard's bytes as base64). Unpack one into a plain model.json + shard files
 // so the ordinary importer loads it from disk.
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
+import { cacheDir } from './cache';
 
 export type NsfwModel = 'mobilenet_v2' | 'mobilenet_v2_mid' | 'inception_v3';
 
@@ -19,8 +19,8 @@ export function nsfwjsModelsDir(): string | undefined {
   }
 }
 
-/** Writes <tmp>/fgcam-nsfwjs/<name>/model.json (+ shards) once; returns the model.json path. */
-export function extractNsfwjsModel(name: NsfwModel, outRoot = path.join(os.tmpdir(), 'fgcam-nsfwjs')): string {
+/** Writes <cache>/nsfwjs/<name>/model.json (+ shards) once; returns the model.json path. */
+export function extractNsfwjsModel(name: NsfwModel, outRoot = cacheDir('nsfwjs')): string {
   const src = nsfwjsModelsDir();
   if (!src) throw new Error('nsfwjs is not installed (npm install --save-dev nsfwjs)');
   const out = path.join(outRoot, name);

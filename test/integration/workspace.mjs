@@ -10,19 +10,19 @@ const REPO = path.resolve(HERE, '..', '..');
 const requireRepo = createRequire(path.join(REPO, 'package.json'));
 
 // ------------------------------------------------------------------ test workspace
-/** Sample PNGs (Fashion-MNIST, from samples/) or generated ones when samples/ is empty. */
+/**
+ * The bundled sample PNGs named in samples/samples.json (only those: other files in samples/,
+ * such as earlier CLI outputs, never reach the tests), or generated ones when it is absent.
+ */
 export function sampleImages() {
   const dir = path.join(REPO, 'samples');
   let meta = [];
   try {
     meta = JSON.parse(fs.readFileSync(path.join(dir, 'samples.json'), 'utf8'));
   } catch {}
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.png$/i.test(f)).sort() : [];
-  if (files.length >= 3) {
-    return files.map((f) => {
-      const m = meta.find((x) => x.file === f) ?? {};
-      return { name: f, src: path.join(dir, f), predicted: m.predicted, probability: m.probability };
-    });
+  const listed = meta.filter((m) => typeof m.file === 'string' && /^[\w.-]+\.png$/i.test(m.file) && fs.existsSync(path.join(dir, m.file)));
+  if (listed.length >= 3) {
+    return listed.map((m) => ({ name: m.file, src: path.join(dir, m.file), predicted: m.predicted, probability: m.probability }));
   }
   // Fallback: a blob on a dark background, like a Fashion-MNIST item.
   const { PNG } = requireRepo('pngjs');

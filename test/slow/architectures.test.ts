@@ -1,6 +1,6 @@
 // FG-CAM beyond VGG, whole networks: real pretrained weights (nsfwjs's Keras-converted
 // MobileNetV2 and InceptionV3, test-only devDependency), the seeded torchvision ONNX exports
-// (.cache/onnx, made by tools/make_onnx_fixtures.py; skipped when absent) and seeded graphs
+// ($FGCAM_CACHE/onnx, made by tools/make_onnx_fixtures.py; skipped when absent) and seeded graphs
 // built in TS (test/helpers/arch-graphs.ts, always run). For each: the layer list, the
 // auto-detected CAM layer, a Grad-CAM walk to the input with finite, non-constant maps, the
 // explain time at the input, and conservation at every cut of the graph.

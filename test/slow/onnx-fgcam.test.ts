@@ -7,13 +7,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { maxRelErr, setup } from '../helpers/backend';
+import { cacheDir } from '../helpers/cache';
 import { explain, loadModel } from '../../src/engine/explain';
 import { decodeNpy } from '../../src/engine/image/npy';
 import type { Graph } from '../../src/engine/model/graph';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const FIX = path.join(ROOT, 'test', 'fixtures', 'vgg16bn-small');
-const ONNX = path.join(ROOT, '.cache', 'onnx', 'vgg16bn-small.onnx');
+const ONNX = path.join(cacheDir('onnx'), 'vgg16bn-small.onnx');
 const expected = JSON.parse(fs.readFileSync(path.join(FIX, 'expected.json'), 'utf8'));
 const npy = (f: string) => decodeNpy(fs.readFileSync(path.join(FIX, f)));
 

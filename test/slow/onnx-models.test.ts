@@ -1,5 +1,5 @@
 // Slow: torchvision VGG16-BN, ResNet-50, MobileNetV2, DenseNet-121 (seeded weights) exported to
-// ONNX by tools/make_onnx_fixtures.py into .cache/onnx/ (generated when missing and python3-torch
+// ONNX by tools/make_onnx_fixtures.py into $FGCAM_CACHE/onnx/ (generated when missing and python3-torch
 // is installed); our logits must match PyTorch's within 1e-4 relative (max |diff| / max |logit|).
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';

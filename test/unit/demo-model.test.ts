@@ -3,7 +3,6 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { setup } from '../helpers/backend';
@@ -11,6 +10,7 @@ import { explain, loadModel } from '../../src/engine/explain';
 import { decodeImage } from '../../src/engine/image/decode';
 import { toModelInput } from '../../src/engine/image/preprocess';
 import type { Graph } from '../../src/engine/model/graph';
+import { tmpDir } from '../helpers/tmp';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const MODEL = path.join(ROOT, 'models', 'fashion-vgg', 'model.json');
@@ -48,7 +48,7 @@ describe('fgcam demo', () => {
   it('writes heatmap and overlay PNGs at the input and every pooling layer, next to copies of the samples', () => {
     const cli = path.join(ROOT, 'dist', 'cli.js');
     if (!fs.existsSync(cli)) spawnSync(process.execPath, [path.join(ROOT, 'esbuild.mjs')], { cwd: ROOT, stdio: 'inherit' });
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-demo-'));
+    const out = tmpDir('fgcam-demo-');
     fs.rmdirSync(out);
     const r = spawnSync(process.execPath, [cli, 'demo', '--out', out], { encoding: 'utf8', cwd: ROOT });
     assert.equal(r.status, 0, r.stderr);

@@ -1,7 +1,4 @@
 // Test helpers: hand-built PNG/BMP files (pngjs cannot write palette images) and tmp dirs.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 
 const CRC_TABLE = (() => {
@@ -81,9 +78,7 @@ export function buildBmp24(width: number, height: number, rgb: (x: number, y: nu
   return b;
 }
 
-export function tmpDir(prefix = 'fgcam-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+export { tmpDir } from '../helpers/tmp';
 
 /** Deterministic pseudo-random numbers in [0, 1). */
 export function rng(seed: number): () => number {

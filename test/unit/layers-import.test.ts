@@ -2,7 +2,6 @@
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
@@ -10,6 +9,7 @@ import { Graph, disposeGraph } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
 import { SUPPORTED_LAYERS } from '../../src/engine/model/layers';
 import { extractNsfwjsModel, nsfwjsModelsDir } from '../helpers/nsfwjs-models';
+import { tmpDir } from '../helpers/tmp';
 
 before(async () => {
   await initBackend();
@@ -23,7 +23,7 @@ const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Writes model.json + one float32 shard (or a quantized one) into a fresh temp dir. */
 function writeModel(topology: any, weights: W[], quant?: 'float16' | 'uint8'): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-layers-'));
+  const dir = tmpDir('fgcam-layers-');
   const specs: any[] = [];
   const parts: Buffer[] = [];
   for (const w of weights) {
@@ -276,7 +276,7 @@ test('unsupported layer, channels_first, dynamic size: clear errors', async () =
 });
 
 test('bad paths: missing file, folder, wrong format, missing shard', async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-bad-'));
+  const dir = tmpDir('fgcam-bad-');
   await rejects(loadGraph(path.join(dir, 'nope.json')), /Model file ".*nope\.json" does not exist/);
   await rejects(loadGraph(dir), /is a folder; give the model\.json/);
   fs.writeFileSync(path.join(dir, 'model.bin'), 'hello world');

@@ -3,7 +3,6 @@
 import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
@@ -11,6 +10,7 @@ import { initBackend } from '../../src/engine/backend';
 import { Graph, disposeGraph } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
 import { runForward } from '../../src/engine/model/forward';
+import { tmpDir } from '../helpers/tmp';
 
 before(async () => {
   await initBackend();
@@ -159,7 +159,7 @@ function writeOnnx(shape: (number | string)[], nodes: N[], inits: Record<string,
       output: [{ name: nodes[last].out ?? `t${last}` }],
     },
   };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-onnx-'));
+  const dir = tmpDir('fgcam-onnx-');
   const p = path.join(dir, 'm.onnx');
   fs.writeFileSync(p, onnx.ModelProto.encode(model).finish());
   return p;
@@ -204,7 +204,7 @@ test('errors: unsupported op, bad Clip, two inputs, corrupt file', async () => {
     loadGraph(writeOnnx([1, 2, 4, 4], [{ op: 'AveragePool', in: ['x'], name: 'ap', attrs: { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 } }])),
     /AveragePool node "ap": AveragePool with ceil_mode=1 that changes the output size is not supported/,
   );
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fgcam-onnx-bad-'));
+  const dir = tmpDir('fgcam-onnx-bad-');
   fs.writeFileSync(path.join(dir, 'bad.onnx'), Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]));
   await assert.rejects(loadGraph(path.join(dir, 'bad.onnx')), /bad\.onnx" is not a valid ONNX model/);
   fs.writeFileSync(path.join(dir, 'empty.onnx'), Buffer.alloc(0));

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Reproduces CI on a fresh machine as closely as one machine allows, for the committed HEAD:
+#   - a fresh clone (uncommitted changes are not in it),
+#   - HOME set to an empty folder: no npm cache, no code-server, Node 24 or playwright-core
+#     cached, no ~/.npmrc,
+#   - a bare environment and no standard input:
+#       env -i PATH=... HOME=<empty> CI=true bash .ci/run </dev/null
+# then checks what CI and the hidden checks expect: exit 0, a closing "N passed, 0 failed",
+# no tracked file changed, no new fgcam* entry in /tmp, no process left running.
+# Debian packages installed system-wide stay installed (apt is the machine's, not HOME's).
+#
+#   bash tools/ci-fresh.sh [--keep] [--ref REF]      (npm run ci:fresh)
+#
+# --keep keeps the clone and the home folder (printed) for a look; default: both removed.
+set -uo pipefail
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
+REF=HEAD
+KEEP=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) KEEP=1 ;;
+    --ref) REF="$2"; shift ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "ci-fresh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+commit="$(git -C "$REPO" rev-parse "$REF")" || exit 2
+[ -z "$(git -C "$REPO" status --porcelain --untracked-files=no)" ] || echo "ci-fresh: note: uncommitted changes in $REPO are not tested"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/ci-fresh.XXXXXX")"
+cleanup() { [ "$KEEP" = 1 ] && echo "ci-fresh: kept $WORK" || rm -rf "$WORK"; }
+trap cleanup EXIT
+git clone -q --no-local "$(git -C "$REPO" rev-parse --path-format=absolute --git-common-dir)" "$WORK/clone"
+git -C "$WORK/clone" checkout -q --detach "$commit"
+mkdir "$WORK/home"
+tmp_before="$(ls -1A /tmp | grep -i fgcam | sort || true)"
+echo "ci-fresh: $commit in $WORK/clone, HOME=$WORK/home"
+
+start=$(date +%s)
+( cd "$WORK/clone" && env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME="$WORK/home" CI=true LANG=C.UTF-8 bash .ci/run </dev/null ) > "$WORK/ci.log" 2>&1 &
+ci_pid=$!
+tail -n +1 -f "$WORK/ci.log" --pid="$ci_pid" &
+wait "$ci_pid"; rc=$?
+sleep 1
+secs=$(( $(date +%s) - start ))
+
+problems=()
+summary="$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$WORK/ci.log" | tail -1)"
+[ "$rc" = 0 ] || problems+=(".ci/run exited $rc")
+case "$summary" in *" 0 failed"*) ;; *) problems+=("closing line: '${summary:-none}'") ;; esac
+changed="$(git -C "$WORK/clone" status --porcelain)"
+[ -z "$changed" ] || problems+=("files changed or left in the clone: $(echo "$changed" | head -10 | tr '\n' ' ')")
+tmp_after="$(ls -1A /tmp | grep -i fgcam | sort || true)"
+new_tmp="$(comm -13 <(echo "$tmp_before") <(echo "$tmp_after") | grep . || true)"
+[ -z "$new_tmp" ] || problems+=("new in /tmp: $(echo "$new_tmp" | tr '\n' ' ')")
+left="$(pgrep -af "$WORK/" | grep -v -e "pgrep" -e "ci-fresh" || true)"
+[ -z "$left" ] || problems+=("processes left running: $(echo "$left" | head -3 | tr '\n' ' ')")
+
+echo
+echo "ci-fresh: $(printf '%dm%02ds' $((secs / 60)) $((secs % 60))), exit $rc, ${summary:-no summary line}"
+if [ ${#problems[@]} -eq 0 ]; then
+  echo "ci-fresh: OK (clean clone afterwards, nothing new in /tmp)"
+  exit 0
+fi
+for p in "${problems[@]}"; do echo "ci-fresh: FAIL: $p"; done
+exit 1
