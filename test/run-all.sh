@@ -28,9 +28,9 @@ if [ "${FGCAM_SKIP_INTEGRATION:-}" != 1 ]; then
 fi
 if [ ${#apt_want[@]} -gt 0 ]; then
   echo "== npm test installs these Debian packages system-wide (apt-get): ${apt_want[*]}"
-  echo "   (about 1.6 GB with their dependencies on a fresh machine; see the README)"
+  echo "   (about 1.1 GB with their dependencies on a fresh Debian 12; see the README)"
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${apt_want[@]}" > "$log/apt.log" 2>&1; then
+    if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 "${apt_want[@]}" > "$log/apt.log" 2>&1; then
       grep -E 'newly installed|additional disk space' "$log/apt.log" || true
     else
       tail -20 "$log/apt.log"

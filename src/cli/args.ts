@@ -12,10 +12,10 @@ import { parsePreprocess, PRESET_NAMES } from '../engine/image/preprocess';
 export const MAIN_USAGE = `Usage: fgcam <command> [options]
 
 Commands:
-  explain <image|folder>... --model <model.json>   write FG-CAM heatmaps for images
-  layers --model <model.json>                      list the model's layers and shapes
+  explain <image|folder>... --model <model.json|.onnx>   write FG-CAM heatmaps for images
+  layers --model <model.json|.onnx>                      list the model's layers and shapes
   demo [--out <dir>]                               explain the bundled samples with the bundled model
-  evaluate <folder> --model <model.json>           deletion/insertion faithfulness of every method
+  evaluate <folder> --model <model.json|.onnx>           deletion/insertion faithfulness of every method
 
 Options:
   -h, --help       show help (also: fgcam <command> --help)
@@ -23,12 +23,12 @@ Options:
 
 Exit codes: 0 all good, 1 some file failed, 2 usage error.`;
 
-export const EXPLAIN_USAGE = `Usage: fgcam explain <image|folder>... --model <model.json> [options]
+export const EXPLAIN_USAGE = `Usage: fgcam explain <image|folder>... --model <model.json|.onnx> [options]
 
 Writes <stem>.fgcam-<base>[-denoised].<layer>.png (the heatmap at the image's size) for every
 image and layer, next to the image or in --out. Folders: their PNG/JPEG/BMP images (not recursive).
 
-  --model <file>        TF.js layers model.json (required)
+  --model <file>        TF.js layers model.json or .onnx (required)
   --layer <name>        layer to explain, repeatable; the model's layer names or "input" (default: input)
   --base <m>            gradcam | scorecam (default: gradcam)
   --denoise             SVD-denoise the base CAM components
@@ -38,7 +38,8 @@ image and layer, next to the image or in --out. Folders: their PNG/JPEG/BMP imag
   --preprocess <p>      ${PRESET_NAMES.join(' | ')} (default: the model's, else imagenet)
   --mean a,b,c          per-channel mean on the 0..1 scale (overrides the preset)
   --std a,b,c           per-channel std on the 0..1 scale (overrides the preset)
-  --labels <file>       class names: JSON array or one per line
+  --labels <file>       class names: JSON array or one per line (default: labels.json or
+                        labels.txt next to the model, if there)
   --out <dir>           output folder (created if missing; default: next to each image)
   --raw                 also write the layer's raw map as <name>.npy (float32 [h, w])
   --overlay             also write the image blended with the heatmap (<name>.overlay.png)
@@ -49,7 +50,7 @@ image and layer, next to the image or in --out. Folders: their PNG/JPEG/BMP imag
   --backend <b>         auto | wasm | cpu | node (default: auto)
   -h, --help            show this help`;
 
-export const LAYERS_USAGE = `Usage: fgcam layers --model <model.json> [--json] [--backend auto|wasm|cpu|node]
+export const LAYERS_USAGE = `Usage: fgcam layers --model <model.json|.onnx> [--json] [--backend auto|wasm|cpu|node]
 
 Lists the model's layers in order with output shapes; "*" marks layers you can pass to --layer.`;
 
@@ -158,7 +159,7 @@ function parseExplain(argv: string[]): Command {
   const str = (k: string) => v[k] as string | undefined;
   if (positionals.length === 0) throw new UsageError('no image or folder given', u);
   const model = str('model');
-  if (!model) throw new UsageError('--model <model.json> is required', u);
+  if (!model) throw new UsageError('--model <model.json|.onnx> is required', u);
   let classIndex: number | undefined;
   if (str('class') !== undefined) {
     const s = str('class')!;
@@ -219,7 +220,7 @@ export function parseCommand(argv: string[]): Command {
     const { values: v, positionals } = parse(rest, { model: { type: 'string' }, json: { type: 'boolean' }, backend: { type: 'string' } }, LAYERS_USAGE);
     if (v.help) return { cmd: 'help', text: LAYERS_USAGE };
     const model = (v.model as string | undefined) ?? (positionals.length === 1 ? positionals[0] : undefined);
-    if (!model) throw new UsageError('--model <model.json> is required', LAYERS_USAGE);
+    if (!model) throw new UsageError('--model <model.json|.onnx> is required', LAYERS_USAGE);
     if (positionals.length > 1 || (v.model && positionals.length)) throw new UsageError(`unexpected argument "${positionals[positionals.length - 1]}"`, LAYERS_USAGE);
     return { cmd: 'layers', model, json: Boolean(v.json), backend: oneOf('--backend', (v.backend as string) ?? 'auto', BACKENDS, LAYERS_USAGE) };
   }

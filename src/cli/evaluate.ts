@@ -20,7 +20,7 @@ import type { RgbaImage } from '../engine/image/types';
 import { BACKENDS, oneOf, parse, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
 
-export const EVALUATE_USAGE = `Usage: fgcam evaluate <folder> --model <model.json> [options]
+export const EVALUATE_USAGE = `Usage: fgcam evaluate <folder> --model <model.json|.onnx> [options]
 
 Scores explanation methods on every image of <folder> (PNG/JPEG/BMP, not recursive) for the
 model's top-1 class: deletion and insertion AUC (RISE), Average Drop and Increase in Confidence
@@ -100,7 +100,7 @@ export function parseEvaluate(argv: string[]): EvaluateArgs | { help: true } {
   if (v.help) return { help: true };
   if (parsed.positionals.length !== 1) throw new UsageError(parsed.positionals.length ? 'give one folder' : 'no folder given', u);
   const model = str('model');
-  if (!model) throw new UsageError('--model <model.json> is required', u);
+  if (!model) throw new UsageError('--model <model.json|.onnx> is required', u);
   const methods = (str('methods') ?? DEFAULT_METHODS.join(',')).split(',').map((m) => m.trim()).filter(Boolean);
   if (methods.length === 0) throw new UsageError('--methods needs at least one method', u);
   for (const m of methods) {
@@ -455,7 +455,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
       failures.push({ image: images[o.i], error: o.error ?? 'unknown error' });
       progress.log(`fgcam: error: ${images[o.i]}: ${o.error}`, process.stderr);
     }
-    progress.tick();
+    progress.tick(path.basename(images[o.i]));
   };
   let usedBackend = backend.name;
   if (jobs > 1) {

@@ -1,6 +1,7 @@
 // Class labels file: a JSON array of names, a JSON object {"0": name | [id, name]}
 // (Keras' imagenet_class_index.json), or plain text with one label per line.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export function parseLabels(text: string, source = 'labels'): string[] {
   const t = text.replace(/^\uFEFF/, '');
@@ -36,4 +37,13 @@ export function loadLabels(file: string): string[] {
     throw new Error(`Cannot read the labels file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
   }
   return parseLabels(text, file);
+}
+
+/** The labels file next to a model when none is given: labels.json, else labels.txt. */
+export function labelsBesideModel(modelPath: string): string | undefined {
+  for (const n of ['labels.json', 'labels.txt']) {
+    const p = path.join(path.dirname(modelPath), n);
+    if (fs.existsSync(p)) return p;
+  }
+  return undefined;
 }

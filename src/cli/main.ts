@@ -35,6 +35,7 @@ async function run(argv: string[]): Promise<number> {
   let c: Command;
   try {
     if (argv[0] === 'evaluate') return await (await import('./evaluate')).runEvaluate(argv.slice(1)); // issue 7: own parser in evaluate.ts
+    if (['help', '-h', '--help'].includes(c0(argv)) && argv[1] === 'evaluate') return await (await import('./evaluate')).runEvaluate(['--help']);
     c = parseCommand(argv);
     switch (c.cmd) {
       case 'help':

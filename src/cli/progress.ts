@@ -1,5 +1,7 @@
 // Progress on stderr: a redrawn bar when stderr is a terminal, plain lines otherwise
-// (logs, CI, pipes). log() prints a line without tearing the bar.
+// (logs, CI, pipes). log() prints a line without tearing the bar. Plain lines count finished
+// items ("[3/8] name" when the third is done), so parallel workers never repeat a number and
+// the last line reads n/n.
 export class Progress {
   private done = 0;
   private current = '';
@@ -15,14 +17,15 @@ export class Progress {
 
   start(item: string): void {
     this.current = item;
-    if (!this.enabled) return;
-    if (this.tty) this.draw();
-    else this.out.write(`[${this.done + 1}/${this.total}] ${item}\n`);
+    if (this.enabled && this.tty) this.draw();
   }
 
-  tick(): void {
+  /** One item finished (`item`: its name, when items finish out of order). */
+  tick(item = this.current): void {
     this.done++;
-    if (this.enabled && this.tty) this.draw();
+    if (!this.enabled) return;
+    if (this.tty) this.draw();
+    else this.out.write(`[${this.done}/${this.total}] ${item}\n`);
   }
 
   /** Writes a line to `stream` (stdout by default), keeping the bar at the bottom. */

@@ -12,7 +12,7 @@ import { renderHeatmap, renderOverlay } from '../engine/image/render';
 import { encodePng } from '../engine/image/encode';
 import { encodeNpy } from '../engine/image/npy';
 import { outputName, writeFileAtomic } from '../engine/files';
-import { loadLabels } from './labels';
+import { labelsBesideModel, loadLabels } from './labels';
 import { Progress } from './progress';
 import { UsageError, EXPLAIN_USAGE, type ExplainArgs } from './args';
 
@@ -101,8 +101,11 @@ export function collectImages(inputs: string[]): { images: string[]; failures: F
   return { images: [...new Set(images)], failures, hadFolder };
 }
 
+/** A probability as a percentage, the same way everywhere it is printed. */
+const fmtProb = (p: number) => `${(p * 100).toFixed(2)}%`;
+
 function fmtTop(top: ResultEntry['top']): string {
-  return top.map((p) => `${p.index}${p.label ? ` ${p.label}` : ''} ${(p.prob * 100).toFixed(1)}%`).join(', ');
+  return top.map((p) => `${p.index}${p.label ? ` ${p.label}` : ''} ${fmtProb(p.prob)}`).join(', ');
 }
 
 function describePreprocess(pre: Preprocess, source: 'flag' | 'model' | 'default'): string {
@@ -172,13 +175,14 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
     throw new UsageError(`--class ${a.classIndex} is out of range: the model has ${numClasses} classes (0..${numClasses - 1})`, EXPLAIN_USAGE);
   }
   let labels: string[] | undefined;
-  if (a.labels) {
+  const labelsFile = a.labels ?? labelsBesideModel(a.model);
+  if (labelsFile) {
     try {
-      labels = loadLabels(a.labels);
+      labels = loadLabels(labelsFile);
     } catch (e) {
       return fatal(msg(e));
     }
-    if (numClasses && labels.length !== numClasses) warn(`fgcam: warning: ${a.labels} has ${labels.length} labels; the model has ${numClasses} classes`);
+    if (numClasses && labels.length !== numClasses) warn(`fgcam: warning: ${labelsFile} has ${labels.length} labels; the model has ${numClasses} classes`);
   }
   const pre: Preprocess = a.preprocess ?? { preset: graph.defaultPreprocess ?? DEFAULT_PRESET };
   if (a.out) {
@@ -214,7 +218,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
       const top = ex.top.slice(0, extras.printTop ?? 5).map((p: Prediction) => ({ index: p.index, prob: p.prob, label: p.label ?? null }));
       const entry: ResultEntry = { image, classIndex: ex.classIndex, top, camLayer: ex.camLayer, files: [], timingsMs: {} };
       const cls = labels?.[ex.classIndex] !== undefined ? `${ex.classIndex} (${labels[ex.classIndex]})` : `${ex.classIndex}`;
-      progress.log(`${image}: class ${cls}, p=${ex.probs[ex.classIndex].toFixed(4)}; CAM layer ${ex.camLayer}\n  top-${top.length}: ${fmtTop(top)}`, a.json ? process.stderr : process.stdout);
+      progress.log(`${image}: class ${cls} (${fmtProb(ex.probs[ex.classIndex])}); CAM layer ${ex.camLayer}\n  top-${top.length}: ${fmtTop(top)}`, a.json ? process.stderr : process.stdout);
 
       for (const [name, key] of layers) {
         const map: LayerMap | undefined = ex.maps[key];
@@ -248,7 +252,8 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
 
   const explained = images.filter((i) => !failedImages.has(i)).length;
   const summary = [`fgcam: ${explained} explained, ${failedImages.size} failed (backend ${backend.name})`];
-  for (const f of failures) summary.push(`  ${f.error.includes(f.image) ? f.error : `${f.image}: ${f.error}`}`);
+  // Each failure was printed when it happened; the closing list gathers them for long runs.
+  if (images.length > 1) for (const f of failures) summary.push(`  ${f.error.includes(f.image) ? f.error : `${f.image}: ${f.error}`}`);
   if (a.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     warn(summary.join('\n'));

@@ -1,13 +1,13 @@
 // Reads fgcam.* settings (the single source of configuration) and resolves paths.
 // Model and labels paths may be absolute or relative to the first workspace folder.
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendPreference } from '../engine/backend';
 import type { BaseMethod, Preprocess } from '../engine/types';
 import type { PreprocessPreset } from '../engine/model/graph';
 import type { Colormap } from '../webview/protocol';
 import type { ModelSpec } from './workerProtocol';
+import { labelsBesideModel } from '../cli/labels';
 
 export interface Settings {
   modelPath: string;
@@ -75,21 +75,12 @@ export function demoModel(extensionPath: string): { model: string; labels: strin
   return { model: path.join(dir, 'model.json'), labels: path.join(dir, 'labels.json') };
 }
 
-/** Labels next to the model when none are configured: labels.json or labels.txt. */
-function siblingLabels(modelPath: string): string | undefined {
-  for (const n of ['labels.json', 'labels.txt']) {
-    const p = path.join(path.dirname(modelPath), n);
-    if (fs.existsSync(p)) return p;
-  }
-  return undefined;
-}
-
 /**
  * What the worker needs to load the model. `modelPath` is absolute (already resolved, maybe the
  * demo). Without a user setting, the model's own preprocessing applies ('auto').
  */
 export function modelSpec(s: Settings, modelPath: string): ModelSpec {
-  const labelsPath = s.labelsPath ? resolvePath(s.labelsPath) : siblingLabels(modelPath);
+  const labelsPath = s.labelsPath ? resolvePath(s.labelsPath) : labelsBesideModel(modelPath);
   let preprocess: Preprocess | 'auto';
   if (s.mean || s.std) {
     preprocess = { preset: s.preprocess === 'auto' ? undefined : s.preprocess, mean: s.mean, std: s.std };

@@ -131,7 +131,11 @@ test('CLI: --help, --version, usage errors exit 2 with a short usage', () => {
   assert.match(bad.err, /Usage: fgcam explain/);
   const noModelFlag = fgcam('explain', 'a.png');
   assert.equal(noModelFlag.code, 2);
-  assert.match(noModelFlag.err, /--model <model.json> is required/);
+  assert.match(noModelFlag.err, /--model <model\.json\|\.onnx> is required/);
+  const evh = fgcam('help', 'evaluate');
+  assert.equal(evh.code, 0);
+  assert.match(evh.out, /^Usage: fgcam evaluate/);
+  assert.match(fgcam('explain', '--help').out, /--model <file> +TF\.js layers model\.json or \.onnx/);
 });
 
 test('CLI: a model that does not exist fails with exit 1 and says so', () => {
@@ -142,7 +146,7 @@ test('CLI: a model that does not exist fails with exit 1 and says so', () => {
 
 /** Two samples: one as is (28x28), one upscaled to 45x33 so "image size" differs from the model's. */
 function sampleImages(dir: string): string[] {
-  const names = fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.png')).sort().slice(0, 2);
+  const names = fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.png') && !f.includes('.fgcam-')).sort().slice(0, 2);
   const a = path.join(dir, names[0]);
   fs.copyFileSync(path.join(SAMPLES, names[0]), a);
   const b = path.join(dir, 'wide.png');
@@ -276,4 +280,28 @@ test('CLI explain --base scorecam reports its masked forwards and uses the model
   assert.match(r.err, /preprocess unit/);
   const doc = JSON.parse(r.out);
   assert.equal(doc.results[0].classIndex, 9); // Ankle boot, as samples.json records
+});
+
+test('CLI explain: labels.json next to the model is used without --labels; probabilities print one way; a failure prints once', { skip: noModel }, () => {
+  const dir = tmpDir();
+  const img = path.join(dir, 'boot.png');
+  fs.copyFileSync(path.join(SAMPLES, 'ankle-boot-0.png'), img);
+  const r = fgcam('explain', img, '--model', MODEL, '--out', dir);
+  assert.equal(r.code, 0, r.err);
+  const labels = JSON.parse(fs.readFileSync(LABELS, 'utf8')) as string[];
+  assert.match(r.out, new RegExp(`class 9 \\(${labels[9]}\\) \\((\\d+\\.\\d\\d)%\\)`));
+  const p = /class 9 \(.*?\) \((\d+\.\d\d)%\)/.exec(r.out)![1];
+  assert.match(r.out, new RegExp(`top-5: 9 ${labels[9]} ${p.replace('.', '\\.')}%`));
+  const again = fgcam('explain', img, '--model', MODEL, '--out', dir);
+  assert.equal(again.code, 1);
+  assert.equal((again.out + again.err).match(/already exists/g)?.length, 1, again.out + again.err);
+});
+
+test('CLI progress on a pipe counts finished images, ending at n/n', { skip: noModel }, () => {
+  const dir = tmpDir();
+  const [a, b] = sampleImages(dir);
+  const r = fgcam('explain', a, b, '--model', MODEL, '--out', path.join(dir, 'o'));
+  assert.equal(r.code, 0, r.err);
+  const counts = r.err.split('\n').filter((l) => /^\[\d+\/2\]/.test(l)).map((l) => l.slice(0, 5));
+  assert.deepEqual(counts, ['[1/2]', '[2/2]']);
 });
