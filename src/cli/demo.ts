@@ -9,6 +9,16 @@ import type { BackendPreference } from '../engine/backend';
 /** Marks a folder as the demo's own, so a re-run may replace what an earlier run wrote. */
 const MARKER = '.fgcam-demo';
 
+/** The sample images samples/samples.json lists (not whatever else lies in the folder). */
+function bundledSamples(dir: string): string[] {
+  try {
+    const meta = JSON.parse(fs.readFileSync(path.join(dir, 'samples.json'), 'utf8')) as Array<{ file?: unknown }>;
+    return meta.map((m) => m.file).filter((f): f is string => typeof f === 'string' && path.basename(f) === f && fs.existsSync(path.join(dir, f)));
+  } catch {
+    return [];
+  }
+}
+
 export async function runDemo(opts: { out?: string; force: boolean; json: boolean; backend: BackendPreference }): Promise<number> {
   const root = packageRoot();
   const model = path.join(root, 'models', 'fashion-vgg', 'model.json');
@@ -18,7 +28,7 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
     process.stderr.write(`fgcam demo: the bundled model is missing (${model}); reinstall the package.\n`);
     return 1;
   }
-  const samples = fs.existsSync(samplesDir) ? fs.readdirSync(samplesDir).filter((f) => f.toLowerCase().endsWith('.png')).sort() : [];
+  const samples = bundledSamples(samplesDir);
   if (samples.length === 0) {
     process.stderr.write(`fgcam demo: no sample images in ${samplesDir}; reinstall the package.\n`);
     return 1;

@@ -244,7 +244,10 @@ test('CLI demo writes heatmaps and overlays for the samples', { skip: noModel },
   const r = fgcam('demo', '--out', out);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /top-3: /);
-  const samples = fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.png'));
+  const samples = (JSON.parse(fs.readFileSync(path.join(SAMPLES, 'samples.json'), 'utf8')) as { file: string }[]).map((m) => m.file);
+  assert.equal(samples.length, 8);
+  // Only the listed samples are copied: the folder holds them, the marker and their outputs.
+  assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.png') && !f.includes('.fgcam-')).sort(), [...samples].sort());
   for (const s of samples) {
     const stem = path.basename(s, '.png');
     for (const f of [`${stem}.fgcam-gradcam.input.png`, `${stem}.fgcam-gradcam.input.overlay.png`, `${stem}.fgcam-gradcam.block1_pool.png`]) {
