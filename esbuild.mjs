@@ -37,7 +37,7 @@ const exists = (p) => fs.existsSync(path.join(root, p));
 
 const targets = [
   { ...nodeCommon, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', need: 'src/extension/extension.ts' },
-  { ...nodeCommon, entryPoints: ['src/extension/worker.ts'], outfile: 'dist/worker.js', need: 'src/extension/worker.ts' },
+  { ...nodeCommon, entryPoints: ['src/app/worker.ts'], outfile: 'dist/worker.js', need: 'src/app/worker.ts' },
   {
     ...nodeCommon,
     entryPoints: ['src/cli/main.ts'],

@@ -49,6 +49,9 @@ count_node() { # adds node:test's "# pass N" / "# fail N" from a log
 echo "== type check"
 if npx tsc -p . --noEmit; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 
+echo "== import check (docs/architecture.md)"
+if npm run --silent lint:imports; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+
 echo "== build"
 if node esbuild.mjs && node test/build.mjs test/unit test/slow; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 

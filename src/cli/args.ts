@@ -3,11 +3,9 @@
 // ~ --denoise, fgcam.preprocess ~ --preprocess, fgcam.labelsPath ~ --labels,
 // fgcam.colormap ~ --colormap, fgcam.backend ~ --backend).
 import { parseArgs } from 'node:util';
-import type { BackendPreference } from '../engine/backend';
-import { parseInputSize } from '../engine/model/load';
 import type { BaseMethod, Preprocess } from '../engine/types';
-import { COLORMAPS, type ColormapName } from '../engine/image/colormap';
-import { parsePreprocess, PRESET_NAMES } from '../engine/image/preprocess';
+import { fgcamId, findMethod, FGCAM_BASES, methodNames } from '../engine/methods';
+import { BACKENDS, COLORMAPS, parseInputSize, parsePreprocess, PRESET_NAMES, type BackendPreference, type ColormapName } from '../app/options';
 
 export const MAIN_USAGE = `Usage: fgcam <command> [options]
 
@@ -23,15 +21,22 @@ Options:
 
 Exit codes: 0 all good, 1 some file failed, 2 usage error.`;
 
+/** --method's choices for help and errors: the catalogue's own methods, FG-CAM's variants as a pattern. */
+const METHOD_CHOICES = `fgcam, ${methodNames().filter((n) => !n.startsWith('fgcam-')).join(', ')}, fgcam-<base>[-denoised]`;
+
 export const EXPLAIN_USAGE = `Usage: fgcam explain <image|folder>... --model <model.json|.onnx> [options]
 
-Writes <stem>.fgcam-<base>[-denoised].<layer>.png (the heatmap at the image's size) for every
-image and layer, next to the image or in --out. Folders: their PNG/JPEG/BMP images (not recursive).
+Writes one heatmap at the image's size per image, method and layer, next to the image or in
+--out: <stem>.fgcam-<base>[-denoised].<layer>.png for FG-CAM, <stem>.fgcam-baseline-<id>.<layer>.png
+for any other method. Folders: their PNG/JPEG/BMP images (not recursive).
 
   --model <file>        TF.js layers model.json or .onnx (required)
-  --layer <name>        layer to explain, repeatable; the model's layer names or "input" (default: input)
-  --base <m>            gradcam | scorecam (default: gradcam)
-  --denoise             SVD-denoise the base CAM components
+  --method <id>         method to write, repeatable (default: fgcam, FG-CAM from --base):
+                        ${METHOD_CHOICES}
+  --layer <name>        layer to explain, repeatable; the model's layer names or "input"
+                        (default: input, or the CAM layer for methods with no map at the input)
+  --base <m>            ${FGCAM_BASES.join(' | ')}: the base CAM of --method fgcam (default: gradcam)
+  --denoise             SVD-denoise the base CAM components (--method fgcam)
   --class <n>           target class index (default: the top-1 prediction)
   --cam-layer <name>    layer the base CAM is computed at (default: detected)
   --input-size HxW      input size for models without a fixed one (e.g. dynamic ONNX exports)
@@ -72,7 +77,10 @@ export class UsageError extends Error {
 export interface ExplainArgs {
   inputs: string[];
   model: string;
-  layers: string[];
+  /** Catalogue ids (engine/methods.ts), canonical; "fgcam" already resolved with base and denoise. */
+  methods: string[];
+  /** Undefined: each method's default (input, else the CAM layer). */
+  layers?: string[];
   base: BaseMethod;
   denoise: boolean;
   classIndex?: number;
@@ -99,7 +107,7 @@ export type Command =
   | { cmd: 'layers'; model: string; json: boolean; backend: BackendPreference }
   | { cmd: 'demo'; out?: string; force: boolean; json: boolean; backend: BackendPreference };
 
-export const BACKENDS: BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
+export { BACKENDS };
 
 export function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[], usage: string): T {
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got "${v}")`, usage);
@@ -134,6 +142,7 @@ function parseExplain(argv: string[]): Command {
     argv,
     {
       model: { type: 'string' },
+      method: { type: 'string', multiple: true },
       layer: { type: 'string', multiple: true },
       base: { type: 'string' },
       denoise: { type: 'boolean' },
@@ -178,16 +187,25 @@ function parseExplain(argv: string[]): Command {
   } catch (e) {
     throw new UsageError((e as Error).message, u);
   }
-  const layers = (v.layer as string[] | undefined) ?? ['input'];
-  if (layers.some((l) => l.trim() === '')) throw new UsageError('--layer needs a layer name', u);
+  const layers = v.layer as string[] | undefined;
+  if (layers?.some((l) => l.trim() === '')) throw new UsageError('--layer needs a layer name', u);
+  const base = oneOf('--base', str('base') ?? 'gradcam', FGCAM_BASES, u);
+  const denoise = Boolean(v.denoise);
+  const methods = ((v.method as string[] | undefined) ?? ['fgcam']).map((m) => {
+    if (m === 'fgcam') return fgcamId(base, denoise);
+    const info = findMethod(m);
+    if (!info) throw new UsageError(`unknown --method "${m}". Methods: ${METHOD_CHOICES}`, u);
+    return info.id;
+  });
   return {
     cmd: 'explain',
     args: {
       inputs: positionals,
       model,
-      layers: [...new Set(layers)],
-      base: oneOf('--base', str('base') ?? 'gradcam', ['gradcam', 'scorecam'] as const, u),
-      denoise: Boolean(v.denoise),
+      methods: [...new Set(methods)],
+      layers: layers && [...new Set(layers)],
+      base,
+      denoise,
       classIndex,
       camLayer: str('cam-layer'),
       inputSize,

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from './root';
 import { runExplain } from './run';
-import type { BackendPreference } from '../engine/backend';
+import type { BackendPreference } from '../app/options';
+import { fgcamId } from '../engine/methods';
 
 /** Marks a folder as the demo's own, so a re-run may replace what an earlier run wrote. */
 const MARKER = '.fgcam-demo';
@@ -51,7 +52,7 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
     {
       inputs: copies,
       model,
-      layers: [],
+      methods: [fgcamId('gradcam', false)],
       base: 'gradcam',
       denoise: false,
       labels: fs.existsSync(labels) ? labels : undefined,

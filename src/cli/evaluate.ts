@@ -10,8 +10,8 @@ import type { BackendPreference } from '../engine/backend';
 import type { Graph } from '../engine/model/graph';
 import type { Preprocess } from '../engine/types';
 import { PRESET_NAMES, DEFAULT_PRESET } from '../engine/image/preprocess';
-import type { MethodSpec, ImageScores } from '../engine/metrics/compare';
-import { DEFAULT_METHODS, parseMethod } from '../engine/metrics/compare';
+import type { ImageScores } from '../engine/metrics/compare';
+import { DEFAULT_METHODS, parseMethod, type MethodSpec } from '../engine/methods';
 import { DEFAULT_BLUR, type BlurOptions } from '../engine/metrics/blur';
 import { DEFAULT_STEP, pixelsPerStepFor } from '../engine/metrics/curves';
 import { meanCI, meanCurve, type MeanCI } from '../engine/metrics/stats';
@@ -389,8 +389,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     // reported below
   }
   if (!st?.isDirectory()) throw new UsageError(`${a.folder} is not a folder`, EVALUATE_USAGE);
-  const { collectImages } = await import('./run');
-  const found = collectImages([a.folder]);
+  const { listImages } = await import('../app/images');
+  const found = listImages([a.folder]);
   let images = found.images;
   if (a.limit !== undefined) images = images.slice(0, a.limit);
   if (images.length === 0) {
@@ -403,7 +403,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   // The model, here too: to check the layers before starting workers.
   const { initBackend } = await import('../engine/backend');
   const { loadModel, listLayers, detectCamLayer } = await import('../engine/explain');
-  const { sanitizeLayerName, writeFileAtomic } = await import('../engine/files');
+  const { sanitizeLayerName, writeFileAtomic } = await import('../app/files');
   const backend = await initBackend(a.backend);
   if (a.backend !== 'auto' || backend.name === 'cpu') for (const w of backend.warnings) warn(`fgcam: warning: ${w}`);
   let graph: Graph;

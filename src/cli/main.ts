@@ -4,14 +4,14 @@ import { MAIN_USAGE, parseCommand, UsageError, type Command } from './args';
 import { packageVersion } from './root';
 
 async function runLayers(c: Extract<Command, { cmd: 'layers' }>): Promise<number> {
-  // Loaded lazily so --help and usage errors never pay for tfjs start-up.
-  const { initBackend } = await import('../engine/backend');
-  const { listLayers, loadModel } = await import('../engine/explain');
-  const backend = await initBackend(c.backend);
-  if (c.backend !== 'auto' || backend.name === 'cpu') for (const w of backend.warnings) process.stderr.write(`fgcam: warning: ${w}\n`);
+  // Loaded lazily so --help and usage errors never pay for the engine's start-up.
+  const { startBackend, warningsToShow } = await import('../app/backend');
+  const { ModelSession } = await import('../app/session');
+  const backend = await startBackend(c.backend);
+  for (const w of warningsToShow(c.backend, backend)) process.stderr.write(`fgcam: warning: ${w}\n`);
   let layers;
   try {
-    layers = listLayers(await loadModel(c.model));
+    layers = (await ModelSession.open(c.model)).layers;
   } catch (e) {
     process.stderr.write(`fgcam: error: cannot load the model ${c.model}: ${(e as Error).message}\n`);
     return 1;

@@ -1,20 +1,19 @@
-// `fgcam explain`: images/folders -> one explain() per image -> heatmap/overlay/.npy per layer.
-// A bad file never stops the run: it is reported at the end and makes the exit code 1.
+// `fgcam explain`: images/folders -> one model session -> each --method's maps per image ->
+// heatmap/overlay/.npy per method and layer. A bad file never stops the run: it is reported
+// at the end and makes the exit code 1.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { initBackend } from '../engine/backend';
-import { explain, listLayers, loadModel } from '../engine/explain';
-import type { Graph } from '../engine/model/graph';
-import type { LayerInfo, LayerMap, Prediction, Preprocess } from '../engine/types';
-import { detectFormat, IMAGE_EXTENSIONS, readImageFile } from '../engine/image/decode';
-import { DEFAULT_PRESET, toModelInput } from '../engine/image/preprocess';
-import { renderHeatmap, renderOverlay } from '../engine/image/render';
-import { encodePng } from '../engine/image/encode';
-import { encodeNpy } from '../engine/image/npy';
-import { outputName, writeFileAtomic } from '../engine/files';
-import { labelsBesideModel, loadLabels } from './labels';
+import type { LayerInfo, LayerMap, Prediction } from '../engine/types';
+import { fileTag, findMethod, parseMethod, type MethodInfo, type MethodSpec } from '../engine/methods';
+import { startBackend, warningsToShow } from '../app/backend';
+import { listImages, type Failure } from '../app/images';
+import { labelsBesideModel, loadLabels } from '../app/labels';
+import { describePreprocess } from '../app/preprocess';
+import { outputName, writeFileAtomic } from '../app/files';
+import { heatmapPng, ModelSession, overlayPng, rawNpy, readImage } from '../app/session';
 import { Progress } from './progress';
 import { UsageError, EXPLAIN_USAGE, type ExplainArgs } from './args';
+
+export type { Failure } from '../app/images';
 
 export interface ResultEntry {
   image: string;
@@ -24,13 +23,10 @@ export interface ResultEntry {
   files: string[];
   timingsMs: Record<string, number>;
 }
-export interface Failure {
-  image: string;
-  error: string;
-}
 export interface Report {
   backend: string;
   model: string;
+  methods: string[];
   results: ResultEntry[];
   failures: Failure[];
 }
@@ -45,61 +41,14 @@ export interface RunExtras {
   listFiles?: boolean;
 }
 
+/** One method and the layers to write it at: user's name -> the session's layer key. */
+interface PlannedMethod {
+  info: MethodInfo;
+  spec: MethodSpec;
+  layers: Map<string, string>;
+}
+
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** Our own outputs live next to the images: never feed them back in. */
-const isOwnOutput = (name: string) => name.includes('.fgcam-');
-
-function readHead(file: string): Uint8Array {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const b = Buffer.alloc(16);
-    const n = fs.readSync(fd, b, 0, 16, 0);
-    return b.subarray(0, n);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/**
- * Expands folders (non-recursive, sorted) into their image files: files with an image
- * extension (a corrupt one is then reported) or an image signature. Missing paths fail.
- */
-export function collectImages(inputs: string[]): { images: string[]; failures: Failure[]; hadFolder: boolean } {
-  const images: string[] = [];
-  const failures: Failure[] = [];
-  let hadFolder = false;
-  for (const input of inputs) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(input);
-    } catch {
-      failures.push({ image: input, error: `${input}: no such file or folder` });
-      continue;
-    }
-    if (!st.isDirectory()) {
-      images.push(input);
-      continue;
-    }
-    hadFolder = true;
-    const found = fs
-      .readdirSync(input, { withFileTypes: true })
-      .filter((d) => d.isFile() && !isOwnOutput(d.name))
-      .map((d) => d.name)
-      .sort()
-      .filter((name) => {
-        if (IMAGE_EXTENSIONS.includes(path.extname(name).toLowerCase())) return true;
-        try {
-          return detectFormat(readHead(path.join(input, name))) !== undefined;
-        } catch {
-          return false;
-        }
-      });
-    if (found.length === 0) failures.push({ image: input, error: `${input}: folder has no PNG, JPEG or BMP images` });
-    images.push(...found.map((name) => path.join(input, name)));
-  }
-  return { images: [...new Set(images)], failures, hadFolder };
-}
 
 /** A probability as a percentage, the same way everywhere it is printed. */
 const fmtProb = (p: number) => `${(p * 100).toFixed(2)}%`;
@@ -108,30 +57,35 @@ function fmtTop(top: ResultEntry['top']): string {
   return top.map((p) => `${p.index}${p.label ? ` ${p.label}` : ''} ${fmtProb(p.prob)}`).join(', ');
 }
 
-function describePreprocess(pre: Preprocess, source: 'flag' | 'model' | 'default'): string {
-  if (pre.mean || pre.std) return `mean ${pre.mean ?? [0]} std ${pre.std ?? [1]} (0..1 scale)`;
-  const why = { flag: '', model: " (the model's; set --preprocess to change)", default: ' (default; set --preprocess to change)' }[source];
-  return `${pre.preset ?? DEFAULT_PRESET}${why}`;
-}
-
-/** Validates --layer names against the model; returns the explanation map key for each. */
-function resolveLayers(g: Graph, infos: LayerInfo[], wanted: string[]): Map<string, string> {
-  const valid = infos.filter((l) => l.spatial).map((l) => l.name);
-  const out = new Map<string, string>();
-  for (const name of wanted) {
-    // The input layer answers to "input" and to its own name in the model.
-    const key = name === g.nodes[0].name ? 'input' : name;
-    const info = infos.find((l) => l.name === key);
-    if (!info) throw new UsageError(`unknown layer "${name}". Layers you can explain: ${valid.join(', ')}`, EXPLAIN_USAGE);
-    if (!info.spatial) {
-      throw new UsageError(`layer "${name}" (${info.className}, shape [${info.shape}]) has no spatial map. Layers you can explain: ${valid.join(', ')}`, EXPLAIN_USAGE);
+/**
+ * Checks every --layer against the model and every method against its layers (the
+ * catalogue's layersFor). Without --layer, a method is written at the input when it has a
+ * map there, else at the CAM layer.
+ */
+function planMethods(s: ModelSession, methodIds: string[], wanted: string[] | undefined, camLayer: string): PlannedMethod[] {
+  const explainable = s.layers.filter((l) => l.spatial).map((l) => l.name);
+  return methodIds.map((id) => {
+    const info = findMethod(id)!;
+    const applies = s.layersFor(info, camLayer);
+    const names = wanted ?? [applies.includes('input') ? 'input' : camLayer];
+    const layers = new Map<string, string>();
+    for (const name of names) {
+      const key = s.layerKey(name);
+      const layer = s.layers.find((l) => l.name === key);
+      if (!layer) throw new UsageError(`unknown layer "${name}". Layers you can explain: ${explainable.join(', ')}`, EXPLAIN_USAGE);
+      if (!layer.spatial) {
+        throw new UsageError(`layer "${name}" (${layer.className}, shape [${layer.shape}]) has no spatial map. Layers you can explain: ${explainable.join(', ')}`, EXPLAIN_USAGE);
+      }
+      if (!applies.includes(key)) {
+        const why = info.layers === 'walk' ? ` (the CAM layer ${camLayer} and below; --cam-layer moves it)` : info.layers === 'features' ? ' (it needs feature channels: not the input)' : '';
+        throw new UsageError(`${info.label} (--method ${info.id}) has no map at layer "${name}". It gives maps at: ${applies.join(', ')}${why}`, EXPLAIN_USAGE);
+      }
+      layers.set(name, key);
     }
-    out.set(name, key);
-  }
-  return out;
+    return { info, spec: parseMethod(info.id), layers };
+  });
 }
 
-/** Runs `fgcam explain`; returns the exit code. Throws UsageError for bad arguments. */
 /** Long steps inside one explanation (Score-CAM's masked forwards) on stderr: redrawn on a
  * terminal, else a line at every quarter. */
 function stepReporter(out: NodeJS.WriteStream = process.stderr): (what: string, done: number, total: number) => void {
@@ -147,44 +101,88 @@ function stepReporter(out: NodeJS.WriteStream = process.stderr): (what: string, 
   };
 }
 
-export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promise<number> {
-  const log = (line: string) => (a.json ? process.stderr : process.stdout).write(line + '\n');
-  const warn = (line: string) => process.stderr.write(line + '\n');
-  const { images, failures, hadFolder } = collectImages(a.inputs);
+interface ImageMaps {
+  classIndex: number;
+  probs: Float32Array;
+  top: Prediction[];
+  camLayer: string;
+  /** maps[method id][layer key] */
+  maps: Record<string, Record<string, LayerMap>>;
+  timings: Record<string, number>;
+}
 
-  const backend = await initBackend(a.backend);
-  const report: Report = { backend: backend.name, model: a.model, results: [], failures };
-  // In auto mode a missing tfjs-node is normal: only the slow cpu fallback is worth a warning.
-  if (a.backend !== 'auto' || backend.name === 'cpu') for (const w of backend.warnings) warn(`fgcam: warning: ${w}`);
+/** Every planned method's maps for one input, all for the same class (the first method's top-1 unless --class). */
+async function mapsOf(s: ModelSession, x: Float32Array, plan: PlannedMethod[], a: ExplainArgs, camLayer: string): Promise<ImageMaps> {
+  let classIndex = a.classIndex;
+  let probs: Float32Array | undefined;
+  let top: Prediction[] | undefined;
+  const maps: ImageMaps['maps'] = {};
+  const timings: Record<string, number> = {};
+  for (const p of plan.filter((p) => p.spec.kind === 'fgcam')) {
+    const spec = p.spec as Extract<MethodSpec, { kind: 'fgcam' }>;
+    const ex = await s.explain(x, { base: spec.base, denoise: spec.denoise, classIndex, camLayer: a.camLayer, onProgress: stepReporter() });
+    classIndex = ex.classIndex;
+    probs = ex.probs;
+    top = ex.top;
+    maps[p.info.id] = ex.maps;
+    for (const [k, v] of Object.entries(ex.timings)) timings[k] = (timings[k] ?? 0) + v;
+  }
+  const others = plan.filter((p) => p.spec.kind !== 'fgcam');
+  if (others.length) {
+    const t0 = performance.now();
+    const layers = [...new Set(others.flatMap((p) => [...p.layers.values()]))];
+    const mm = await s.methodMaps(x, others.map((p) => p.spec), layers, { classIndex, camLayer: a.camLayer });
+    classIndex = mm.classIndex;
+    probs ??= mm.probs;
+    Object.assign(maps, mm.maps);
+    timings.methods = performance.now() - t0;
+  }
+  return { classIndex: classIndex!, probs: probs!, top: top ?? s.top(probs!), camLayer, maps, timings };
+}
+
+/** Runs `fgcam explain`; returns the exit code. Throws UsageError for bad arguments. */
+export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promise<number> {
+  const text = a.json ? process.stderr : process.stdout;
+  const log = (line: string) => text.write(line + '\n');
+  const warn = (line: string) => process.stderr.write(line + '\n');
+  const { images, failures, hadFolder } = listImages(a.inputs);
+
+  const backend = await startBackend(a.backend);
+  const report: Report = { backend: backend.name, model: a.model, methods: a.methods, results: [], failures };
+  for (const w of warningsToShow(a.backend, backend)) warn(`fgcam: warning: ${w}`);
   const fatal = (m: string): number => {
     warn(`fgcam: error: ${m}`);
     if (a.json) process.stdout.write(JSON.stringify({ ...report, error: m }, null, 2) + '\n');
     return 1;
   };
 
-  let graph: Graph;
+  let s: ModelSession;
   try {
-    graph = await loadModel(a.model, { inputSize: a.inputSize });
+    s = await ModelSession.open(a.model, { inputSize: a.inputSize });
   } catch (e) {
     return fatal(`cannot load the model ${a.model}: ${msg(e)}`);
   }
-  const infos = listLayers(graph);
-  const layers = resolveLayers(graph, infos, extras.pickLayers ? extras.pickLayers(infos) : a.layers);
-  const numClasses = graph.nodes.find((n) => n.name === graph.output)?.outputShape.slice(-1)[0];
-  if (a.classIndex !== undefined && numClasses && a.classIndex >= numClasses) {
-    throw new UsageError(`--class ${a.classIndex} is out of range: the model has ${numClasses} classes (0..${numClasses - 1})`, EXPLAIN_USAGE);
+  let camLayer: string;
+  try {
+    camLayer = s.camLayer(a.camLayer);
+  } catch (e) {
+    if (a.camLayer !== undefined) throw new UsageError(msg(e), EXPLAIN_USAGE);
+    return fatal(msg(e));
   }
-  let labels: string[] | undefined;
+  const plan = planMethods(s, a.methods, extras.pickLayers ? extras.pickLayers(s.layers) : a.layers, camLayer);
+  if (a.classIndex !== undefined && s.numClasses && a.classIndex >= s.numClasses) {
+    throw new UsageError(`--class ${a.classIndex} is out of range: the model has ${s.numClasses} classes (0..${s.numClasses - 1})`, EXPLAIN_USAGE);
+  }
   const labelsFile = a.labels ?? labelsBesideModel(a.model);
   if (labelsFile) {
     try {
-      labels = loadLabels(labelsFile);
+      s.labels = loadLabels(labelsFile);
     } catch (e) {
       return fatal(msg(e));
     }
-    if (numClasses && labels.length !== numClasses) warn(`fgcam: warning: ${labelsFile} has ${labels.length} labels; the model has ${numClasses} classes`);
+    if (s.numClasses && s.labels.length !== s.numClasses) warn(`fgcam: warning: ${labelsFile} has ${s.labels.length} labels; the model has ${s.numClasses} classes`);
   }
-  const pre: Preprocess = a.preprocess ?? { preset: graph.defaultPreprocess ?? DEFAULT_PRESET };
+  const { pre, source } = s.preprocess(a.preprocess);
   if (a.out) {
     try {
       fs.mkdirSync(a.out, { recursive: true });
@@ -193,8 +191,9 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
     }
   }
 
-  log(`fgcam: backend ${backend.name}; model ${a.model} (input ${graph.inputShape.join('x')}); ` +
-    `${a.base}${a.denoise ? ' denoised' : ''}; layers ${[...layers.keys()].join(', ')}; preprocess ${describePreprocess(pre, a.preprocess ? 'flag' : graph.defaultPreprocess ? 'model' : 'default')}`);
+  const what = plan.map((p) => p.info.label).join(', ');
+  const layerNames = [...new Set(plan.flatMap((p) => [...p.layers.keys()]))];
+  log(`fgcam: backend ${backend.name}; model ${a.model} (input ${s.inputShape.join('x')}); ${what}; layers ${layerNames.join(', ')}; preprocess ${describePreprocess(pre, source)}`);
   for (const f of failures) warn(`fgcam: error: ${f.error}`);
 
   const progress = new Progress(images.length, hadFolder || images.length > 1);
@@ -209,39 +208,42 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
     progress.start(image);
     const t0 = performance.now();
     try {
-      const img = readImageFile(image);
+      const img = readImage(image);
       const t1 = performance.now();
-      const x = toModelInput(img, graph.inputShape, pre);
+      const x = s.input(img, pre);
       const t2 = performance.now();
-      const ex = await explain(graph, x, { base: a.base, denoise: a.denoise, classIndex: a.classIndex, camLayer: a.camLayer, onProgress: stepReporter() }, labels);
+      const r = await mapsOf(s, x, plan, a, camLayer);
       const t3 = performance.now();
-      const top = ex.top.slice(0, extras.printTop ?? 5).map((p: Prediction) => ({ index: p.index, prob: p.prob, label: p.label ?? null }));
-      const entry: ResultEntry = { image, classIndex: ex.classIndex, top, camLayer: ex.camLayer, files: [], timingsMs: {} };
-      const cls = labels?.[ex.classIndex] !== undefined ? `${ex.classIndex} (${labels[ex.classIndex]})` : `${ex.classIndex}`;
-      progress.log(`${image}: class ${cls} (${fmtProb(ex.probs[ex.classIndex])}); CAM layer ${ex.camLayer}\n  top-${top.length}: ${fmtTop(top)}`, a.json ? process.stderr : process.stdout);
+      const top = r.top.slice(0, extras.printTop ?? 5).map((p) => ({ index: p.index, prob: p.prob, label: p.label ?? null }));
+      const entry: ResultEntry = { image, classIndex: r.classIndex, top, camLayer, files: [], timingsMs: {} };
+      const cls = s.labels?.[r.classIndex] !== undefined ? `${r.classIndex} (${s.labels[r.classIndex]})` : `${r.classIndex}`;
+      progress.log(`${image}: class ${cls} (${fmtProb(r.probs[r.classIndex])}); CAM layer ${camLayer}\n  top-${top.length}: ${fmtTop(top)}`, text);
 
-      for (const [name, key] of layers) {
-        const map: LayerMap | undefined = ex.maps[key];
-        if (!map) {
-          fail(image, `${image}: no map for layer "${name}": it is not between the CAM layer (${ex.camLayer}) and the input; pass --cam-layer to move the CAM layer up`);
-          continue;
-        }
-        const outputs: [string, () => Uint8Array][] = [[outputName(image, a.base, a.denoise, name, 'heatmap', a.out), () => encodePng(renderHeatmap(map, img.width, img.height, a.colormap))]];
-        if (a.overlay) outputs.push([outputName(image, a.base, a.denoise, name, 'overlay', a.out), () => encodePng(renderOverlay(img, map, a.colormap, a.opacity))]);
-        if (a.raw) outputs.push([outputName(image, a.base, a.denoise, name, 'raw', a.out), () => encodeNpy(map.raw, [map.height, map.width])]);
-        for (const [file, make] of outputs) {
-          try {
-            await writeFileAtomic(file, make(), { overwrite: a.force });
-            entry.files.push(file);
-            if (extras.listFiles !== false) progress.log(`  wrote ${file}`, a.json ? process.stderr : process.stdout);
-          } catch (e) {
-            fail(image, msg(e));
+      for (const p of plan) {
+        const tag = fileTag(p.info);
+        for (const [name, key] of p.layers) {
+          const map = r.maps[p.info.id]?.[key];
+          if (!map) {
+            fail(image, `${image}: ${p.info.label} gave no map at layer "${name}"`);
+            continue;
+          }
+          const outputs: [string, () => Uint8Array][] = [[outputName(image, tag, name, 'heatmap', a.out), () => heatmapPng(img, map, a.colormap)]];
+          if (a.overlay) outputs.push([outputName(image, tag, name, 'overlay', a.out), () => overlayPng(img, map, a.colormap, a.opacity)]);
+          if (a.raw) outputs.push([outputName(image, tag, name, 'raw', a.out), () => rawNpy(map)]);
+          for (const [file, make] of outputs) {
+            try {
+              await writeFileAtomic(file, make(), { overwrite: a.force });
+              entry.files.push(file);
+              if (extras.listFiles !== false) progress.log(`  wrote ${file}`, text);
+            } catch (e) {
+              fail(image, msg(e));
+            }
           }
         }
       }
-      if (extras.listFiles === false) progress.log(`  wrote ${entry.files.length} files`, a.json ? process.stderr : process.stdout);
+      if (extras.listFiles === false) progress.log(`  wrote ${entry.files.length} files`, text);
       const t4 = performance.now();
-      entry.timingsMs = { decode: t1 - t0, preprocess: t2 - t1, ...ex.timings, explain: t3 - t2, write: t4 - t3, total: t4 - t0 };
+      entry.timingsMs = { decode: t1 - t0, preprocess: t2 - t1, ...r.timings, explain: t3 - t2, write: t4 - t3, total: t4 - t0 };
       report.results.push(entry);
     } catch (e) {
       fail(image, msg(e).includes(image) ? msg(e) : `${image}: ${msg(e)}`);

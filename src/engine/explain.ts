@@ -50,7 +50,7 @@ function nodeName(g: Graph, layer: string): string {
   return layer === INPUT ? g.nodes[0].name : nodeByName(g, layer).name;
 }
 
-function topK(probs: Float32Array, k: number, labels?: string[]): Prediction[] {
+export function topK(probs: Float32Array, k: number, labels?: string[]): Prediction[] {
   return Array.from(probs.keys())
     .sort((a, b) => probs[b] - probs[a])
     .slice(0, k)

@@ -2,12 +2,12 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { looksLikeImagePath } from '../engine/image/decode';
-import { EngineError, type EngineClient } from './engineClient';
+import { looksLikeImagePath } from '../app/images';
+import { EngineError, type EngineClient } from '../app/engineClient';
 import { PanelController, type PanelContext } from './panel';
 import { demoModel, modelSpec, readSettings, resolvePath, toSettingPath, workspaceRoot } from './settings';
 import { exportExplanation, exportFolder } from './export';
-import type { ModelSpec } from './workerProtocol';
+import type { ModelSpec } from '../app/protocol';
 import type { ViewState } from '../webview/protocol';
 
 const USE_DEMO_KEY = 'fgcam.useDemoModel';

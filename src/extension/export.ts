@@ -1,14 +1,14 @@
 // Export Explanation (the panel's current view) and Export Folder (every image in a folder).
-// Files land next to each image, named as the CLI names them (engine/files.ts outputName),
+// Files land next to each image, named as the CLI names them (app/files.ts outputName),
 // written atomically (writeFileAtomic: temp file + link/rename), never overwritten without a
 // modal Overwrite / Skip / Cancel. Cancelling stops between files: nothing half-written remains.
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { outputName, writeFileAtomic } from '../engine/files';
-import { looksLikeImagePath } from '../engine/image/decode';
-import type { EngineClient } from './engineClient';
-import type { RenderReply, ModelSpec } from './workerProtocol';
+import { fgcamTag, outputName, writeFileAtomic } from '../app/files';
+import { imagesInFolder } from '../app/images';
+import type { EngineClient } from '../app/engineClient';
+import type { RenderReply, ModelSpec } from '../app/protocol';
 import type { Settings } from './settings';
 import type { PanelController } from './panel';
 
@@ -43,8 +43,8 @@ async function askOverwrite(existing: string[]): Promise<OverwritePolicy | undef
 /** Writes the heatmap and overlay of one render; existing targets follow `policy`. */
 async function writeRender(imagePath: string, r: RenderReply, base: Settings['base'], denoise: boolean, policy: OverwritePolicy, out: ExportResult): Promise<void> {
   const files: [string, Uint8Array][] = [
-    [outputName(imagePath, base, denoise, r.layer, 'heatmap'), r.heatmap],
-    [outputName(imagePath, base, denoise, r.layer, 'overlay'), r.overlay],
+    [outputName(imagePath, fgcamTag(base, denoise), r.layer, 'heatmap'), r.heatmap],
+    [outputName(imagePath, fgcamTag(base, denoise), r.layer, 'overlay'), r.overlay],
   ];
   for (const [file, data] of files) {
     try {
@@ -64,7 +64,7 @@ export async function exportExplanation(panel: PanelController | undefined, engi
     return undefined;
   }
   const { imagePath, map, view } = cur;
-  const targets = (['heatmap', 'overlay'] as const).map((k) => outputName(imagePath, view.base, view.denoise, map.layer, k));
+  const targets = (['heatmap', 'overlay'] as const).map((k) => outputName(imagePath, fgcamTag(view.base, view.denoise), map.layer, k));
   const policy = await askOverwrite(targets.filter((f) => fs.existsSync(f)));
   if (!policy) return { ...emptyResult(), cancelled: true };
   const result = emptyResult();
@@ -85,23 +85,14 @@ export async function exportExplanation(panel: PanelController | undefined, engi
   return result;
 }
 
-/** Images directly in `folder` (not recursive), without our own outputs. */
-export function imagesIn(folder: string): string[] {
-  return fs
-    .readdirSync(folder, { withFileTypes: true })
-    .filter((d) => d.isFile() && looksLikeImagePath(d.name) && !d.name.includes('.fgcam-'))
-    .map((d) => path.join(folder, d.name))
-    .sort();
-}
-
 export async function exportFolder(folder: string, model: ModelSpec, s: Settings, engine: EngineClient, log: (s: string) => void): Promise<ExportResult | undefined> {
-  const images = imagesIn(folder);
+  const images = imagesInFolder(folder);
   if (images.length === 0) {
     void vscode.window.showInformationMessage(`FG-CAM: no images (png, jpg, jpeg, bmp) in ${folder}.`);
     return undefined;
   }
   // Names use the configured layer; a model without that layer falls back to "input" (checked at write time).
-  const existing = images.flatMap((img) => (['heatmap', 'overlay'] as const).map((k) => outputName(img, s.base, s.denoise, s.layer, k))).filter((f) => fs.existsSync(f));
+  const existing = images.flatMap((img) => (['heatmap', 'overlay'] as const).map((k) => outputName(img, fgcamTag(s.base, s.denoise), s.layer, k))).filter((f) => fs.existsSync(f));
   const policy = await askOverwrite(existing);
   if (!policy) return { ...emptyResult(), cancelled: true };
   const result = emptyResult();

@@ -1,7 +1,7 @@
 // Entry point. Activation is lazy (the commands and the panel's restore, see package.json).
 // activate() returns a small test API: plain data about the panel, and a way to wait for it.
 import * as vscode from 'vscode';
-import { EngineClient } from './engineClient';
+import { EngineClient } from '../app/engineClient';
 import { Commands } from './commands';
 import { PANEL_TYPE, PanelController, type PanelState } from './panel';
 import { readSettings } from './settings';

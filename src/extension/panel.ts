@@ -5,8 +5,8 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import type { LayerMap } from '../engine/types';
-import { EngineError, type EngineClient } from './engineClient';
-import type { ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, ModelSpec } from './workerProtocol';
+import { EngineError, type EngineClient } from '../app/engineClient';
+import type { ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, ModelSpec } from '../app/protocol';
 import { baseMapKey, faithfulnessKey, methodsKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from '../webview/protocol';
 import { panelHtml } from './html';
 

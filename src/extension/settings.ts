@@ -5,9 +5,8 @@ import * as path from 'node:path';
 import type { BackendPreference } from '../engine/backend';
 import type { BaseMethod, Preprocess } from '../engine/types';
 import type { PreprocessPreset } from '../engine/model/graph';
-import type { Colormap } from '../webview/protocol';
-import type { ModelSpec } from './workerProtocol';
-import { labelsBesideModel } from '../cli/labels';
+import type { Colormap, ModelSpec } from '../app/protocol';
+import { labelsBesideModel } from '../app/labels';
 
 export interface Settings {
   modelPath: string;

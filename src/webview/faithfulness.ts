@@ -2,7 +2,8 @@
 // canvas, and the method comparison table. Pure rendering of numbers the engine computed in
 // the worker (engine/metrics); nothing here scores anything. Colours come from the VS Code
 // theme's CSS variables, read with getComputedStyle, so a theme change only needs a redraw.
-import { METHOD_NAMES, type FaithfulnessReply, type MethodRow, type MethodsReply } from './protocol';
+import { methodLabel } from '../engine/methods';
+import type { FaithfulnessReply, MethodRow, MethodsReply } from './protocol';
 
 /** Curves as they arrive (typed arrays, or their JSON form from older hosts). */
 export interface CurvesLike {
@@ -205,7 +206,7 @@ export function methodsTable(t: MethodsReply, labelOf: (i: number) => string): H
   table.append(el('thead', {}, head));
   const body = el('tbody');
   for (const r of t.rows) {
-    const tr = el('tr', { 'data-method': r.method }, el('th', { scope: 'row' }, METHOD_NAMES[r.method] ?? r.method));
+    const tr = el('tr', { 'data-method': r.method }, el('th', { scope: 'row' }, methodLabel(r.method)));
     for (const c of COLUMNS) {
       const v = r[c.key];
       const isBest = Number.isFinite(v) && v === best[c.key];
@@ -218,7 +219,7 @@ export function methodsTable(t: MethodsReply, labelOf: (i: number) => string): H
   table.append(body);
   const wrap = el('div', { class: 'methods-wrap' }, table);
   if (t.omitted.length) {
-    wrap.append(el('ul', { class: 'omitted', 'data-testid': 'methods-omitted' }, ...t.omitted.map((o) => el('li', {}, `${METHOD_NAMES[o.method] ?? o.method}: ${o.reason}`))));
+    wrap.append(el('ul', { class: 'omitted', 'data-testid': 'methods-omitted' }, ...t.omitted.map((o) => el('li', {}, `${methodLabel(o.method)}: ${o.reason}`))));
   }
   return wrap;
 }

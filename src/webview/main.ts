@@ -3,7 +3,9 @@
 // local (instant, from the cached walk); class, denoise and base ask the host to recompute.
 import type { LayerMap } from '../engine/types';
 import { resizeRgba } from '../engine/image/resize';
-import { baseMapKey, COLORMAP_NAMES, faithfulnessKey, METHOD_NAMES, methodsKey, type FaithfulnessReply, type HostToWebview, type MethodsReply, type ResultPayload, type ViewState, type WebviewToHost } from './protocol';
+import { baseLabel, FGCAM_BASES, methodLabel } from '../engine/methods';
+import { COLORMAPS } from '../engine/image/colormap';
+import { baseMapKey, faithfulnessKey, methodsKey, type FaithfulnessReply, type HostToWebview, type MethodsReply, type ResultPayload, type ViewState, type WebviewToHost } from './protocol';
 import { aucText, drawCurves, methodsTable } from './faithfulness';
 import { blend, displaySize, fitSize, fixMap, heatmapRgba, paint, resizeNearest, toFloat32, toUint8 } from './render';
 import type { DisplayImage } from './protocol';
@@ -78,8 +80,8 @@ const ui = {
 };
 
 function build(): void {
-  for (const b of ['gradcam', 'scorecam']) ui.base.append(el('option', { value: b }, b === 'gradcam' ? 'Grad-CAM' : 'Score-CAM'));
-  for (const c of COLORMAP_NAMES) ui.colormap.append(el('option', { value: c }, c));
+  for (const b of FGCAM_BASES) ui.base.append(el('option', { value: b }, baseLabel(b)));
+  for (const c of COLORMAPS) ui.colormap.append(el('option', { value: c }, c));
   const controls = el(
     'div',
     { class: 'controls' },
@@ -192,7 +194,7 @@ function acceptResult(r: ResultPayload): void {
   vscode.setState(view);
   syncControls();
   const total = r.timingsMs.total ?? Object.values(r.timingsMs).reduce((a, b) => a + b, 0);
-  ui.status.textContent = `${fileName(r.imagePath)} · class ${r.classIndex} (${label(r.classIndex)}) · ${r.base === 'gradcam' ? 'Grad-CAM' : 'Score-CAM'}${r.denoise ? ' + denoise' : ''} · backend ${r.backend} · ${Math.round(total)} ms`;
+  ui.status.textContent = `${fileName(r.imagePath)} · class ${r.classIndex} (${label(r.classIndex)}) · ${baseLabel(r.base)}${r.denoise ? ' + denoise' : ''} · backend ${r.backend} · ${Math.round(total)} ms`;
   ui.status.title = Object.entries(r.timingsMs).map(([k, v]) => `${k}: ${Math.round(v)} ms`).join('\n');
   render();
 }
@@ -268,7 +270,7 @@ function renderFaithfulness(): void {
   const key = currentFaithKey();
   // An error is shown for its view only while it stays the current one; coming back retries.
   if (faithError && faithError.key !== key) faithError = undefined;
-  const mode = `FG-CAM (${result.base === 'gradcam' ? 'Grad-CAM' : 'Score-CAM'}${result.denoise ? ', denoised' : ''})`;
+  const mode = `FG-CAM (${baseLabel(result.base)}${result.denoise ? ', denoised' : ''})`;
   ui.faithTitle.textContent = `Faithfulness of ${mode} at ${view.layer}, class ${result.classIndex} (${labelOf(result.classIndex)})`;
   const got = key ? faith.get(key) : undefined;
   ui.faithPlot.dataset.key = key ?? '';
@@ -332,7 +334,7 @@ function renderMethods(): void {
     ui.methodsProgress.setAttribute('aria-valuemax', String(run.total || 1));
     ui.methodsProgress.setAttribute('aria-valuenow', String(run.done));
     ui.methodsStatus.textContent = run.total
-      ? `Scoring ${METHOD_NAMES[run.what] ?? run.what} (${Math.min(run.done + 1, run.total)}/${run.total}) at ${run.layer}…`
+      ? `Scoring ${methodLabel(run.what)} (${Math.min(run.done + 1, run.total)}/${run.total}) at ${run.layer}…`
       : `Comparing methods at ${run.layer}…`;
   } else if (tableError && tableError.key === key) {
     ui.methodsStatus.textContent = tableError.message;
@@ -377,7 +379,7 @@ function renderCompare(): void {
   }
   const fg = el('canvas', { 'data-testid': 'compare-fgcam', role: 'img', 'aria-label': `FG-CAM at ${view.layer}` });
   drawMap(fg, r.maps[view.layer], size.width, size.height);
-  const baseName = r.base === 'gradcam' ? 'Grad-CAM' : 'Score-CAM';
+  const baseName = baseLabel(r.base);
   let baseFig: HTMLElement;
   if (cached && cached !== 'pending' && cached.map) {
     const c = el('canvas', { 'data-testid': 'compare-base', role: 'img', 'aria-label': `${baseName} at ${view.layer}` });

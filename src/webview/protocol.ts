@@ -2,10 +2,12 @@
 // Shared by both bundles, so it holds only types and plain constants (no vscode, no DOM).
 // Typed arrays travel as typed arrays (VS Code >= 1.57 transfers them); the webview also
 // accepts their JSON form, see toFloat32 in main.ts.
+// Method names and labels come from the catalogue (engine/methods.ts), colormaps from
+// engine/image/colormap.ts; the worker's reply types from app/protocol.ts.
 import type { BaseMethod, LayerInfo, LayerMap, Prediction } from '../engine/types';
+import type { Colormap, DisplayImage, FaithfulnessReply, MethodsReply } from '../app/protocol';
 
-export type Colormap = 'jet' | 'viridis' | 'inferno' | 'turbo' | 'gray';
-export const COLORMAP_NAMES: Colormap[] = ['jet', 'viridis', 'inferno', 'turbo', 'gray'];
+export type { Colormap, DisplayImage, FaithfulnessReply, MethodRow, MethodsReply } from '../app/protocol';
 
 /** What the panel is showing; saved with vscode.setState and restored by the serializer. */
 export interface ViewState {
@@ -20,16 +22,6 @@ export interface ViewState {
   sideBySide: boolean;
   /** The Faithfulness section is open. */
   faithfulness?: boolean;
-}
-
-export interface DisplayImage {
-  /** Possibly downscaled copy of the image for display (the original may be huge). */
-  width: number;
-  height: number;
-  data: Uint8Array;
-  /** Size of the file's image. */
-  origWidth: number;
-  origHeight: number;
 }
 
 export interface ResultPayload {
@@ -50,45 +42,6 @@ export interface ResultPayload {
   timingsMs: Record<string, number>;
 }
 
-// ---- Faithfulness (engine/metrics, computed in the worker) ----
-
-/** Scores of one map (engine/metrics): curves of target-class softmax, areas, Y and O. */
-export interface FaithfulnessReply {
-  layer: string;
-  classIndex: number;
-  /** Target-class softmax on the full input (Y). */
-  prob: number;
-  /** After 0, 1, ..., n steps of `pixelsPerStep` pixels. */
-  deletion: Float32Array;
-  insertion: Float32Array;
-  deletionAuc: number;
-  insertionAuc: number;
-  pixelsPerStep: number;
-  /** Softmax on the input masked by the map (O); AD = 100·max(0, Y − O)/Y, IC = 100·[O > Y]. */
-  masked: number;
-  averageDrop: number;
-  increaseInConfidence: number;
-}
-
-export interface MethodRow {
-  /** Method id of engine/metrics/compare (fgcam-gradcam, gradcampp, lrp, ...). */
-  method: string;
-  deletionAuc: number;
-  insertionAuc: number;
-  averageDrop: number;
-  increaseInConfidence: number;
-}
-
-export interface MethodsReply {
-  layer: string;
-  classIndex: number;
-  prob: number;
-  /** Rows in display order. */
-  rows: MethodRow[];
-  /** Methods left out at this layer, with why. */
-  omitted: { method: string; reason: string }[];
-}
-
 /** Cache key of the faithfulness of one view: image, FG-CAM base, denoise, class, layer. */
 export function faithfulnessKey(imagePath: string, base: BaseMethod, denoise: boolean, classIndex: number, layer: string): string {
   return `${imagePath}|${base}|${denoise}|${classIndex}|${layer}`;
@@ -98,19 +51,6 @@ export function faithfulnessKey(imagePath: string, base: BaseMethod, denoise: bo
 export function methodsKey(imagePath: string, classIndex: number, layer: string): string {
   return `${imagePath}|${classIndex}|${layer}`;
 }
-
-/** Display names of the comparison's method ids. */
-export const METHOD_NAMES: Record<string, string> = {
-  'fgcam-gradcam': 'FG-CAM (Grad-CAM)',
-  'fgcam-gradcam-denoised': 'FG-CAM (Grad-CAM) denoised',
-  gradcam: 'Grad-CAM',
-  gradcampp: 'Grad-CAM++',
-  xgradcam: 'XGrad-CAM',
-  layercam: 'LayerCAM',
-  scorecam: 'Score-CAM',
-  'fgcam-scorecam': 'FG-CAM (Score-CAM)',
-  lrp: 'LRP (z+, zβ)',
-};
 
 export type HostToWebview =
   /** Sent first and whenever the host changes the view (restore, new image). */

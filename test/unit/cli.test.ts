@@ -1,36 +1,17 @@
 // The `fgcam` CLI: argument parsing in-process, then the built CLI (dist/cli.js, made by
 // `node esbuild.mjs`) spawned for usage errors and, when the demo model exists, real runs.
+// --method: cli-method.test.ts.
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseCommand, UsageError } from '../../src/cli/args';
 import { decodeImage, decodeNpy, encodePng, readImageFile, resizeRgba } from '../../src/engine/image';
-import { parseLabels } from '../../src/cli/labels';
-import { collectImages } from '../../src/cli/run';
+import { parseLabels } from '../../src/app/labels';
+import { listImages as collectImages } from '../../src/app/images';
 import { parseInputSize } from '../../src/engine/model/load';
 import { tmpDir } from './imageHelpers';
-
-function repoRoot(): string {
-  for (let d = __dirname; d !== path.dirname(d); d = path.dirname(d)) {
-    const pj = path.join(d, 'package.json');
-    if (fs.existsSync(pj) && JSON.parse(fs.readFileSync(pj, 'utf8')).name === 'fgcam-explorer') return d;
-  }
-  return process.cwd();
-}
-const ROOT = repoRoot();
-const CLI = [path.join(ROOT, 'dist', 'cli.js'), path.join(ROOT, 'out', 'src', 'cli', 'main.js')].find((f) => fs.existsSync(f));
-const MODEL = path.join(ROOT, 'models', 'fashion-vgg', 'model.json');
-const LABELS = path.join(ROOT, 'models', 'fashion-vgg', 'labels.json');
-const SAMPLES = path.join(ROOT, 'samples');
-const noModel = fs.existsSync(MODEL) ? false : 'models/fashion-vgg/model.json is missing';
-
-function fgcam(...args: string[]) {
-  assert.ok(CLI, 'the CLI is not built: run `node esbuild.mjs` (dist/cli.js)');
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+import { fgcam, LABELS, MODEL, noModel, ROOT, SAMPLES } from '../helpers/cli';
 
 const usage = (argv: string[]) => assert.throws(() => parseCommand(argv), UsageError);
 
@@ -47,7 +28,8 @@ test('parseCommand: explain defaults and repeated --layer', () => {
   assert.equal(c.args.backend, 'auto');
   assert.equal(c.args.colormap, 'jet');
   const d = parseCommand(['explain', 'a.png', '--model', 'm.json']);
-  assert.ok(d.cmd === 'explain' && d.args.layers.length === 1 && d.args.layers[0] === 'input');
+  assert.ok(d.cmd === 'explain' && d.args.layers === undefined);
+  assert.ok(d.cmd === 'explain' && d.args.methods.length === 1 && d.args.methods[0] === 'fgcam-gradcam');
 });
 
 test('parseCommand: every explain flag', () => {

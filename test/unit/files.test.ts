@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { outputName, sanitizeLayerName, writeFileAtomic } from '../../src/engine/files';
+import { METHODS } from '../../src/engine/methods';
+import { fgcamTag, isOwnOutput, methodTag, outputName, sanitizeLayerName, writeFileAtomic } from '../../src/app/files';
 import { tmpDir } from './imageHelpers';
 
 test('writeFileAtomic writes, refuses to overwrite, overwrites with overwrite=true, leaves no temp files', async () => {
@@ -34,9 +35,20 @@ test('writeFileAtomic: a failed write throws and leaves nothing behind', async (
 
 test('outputName: heatmap, overlay, raw; denoise; out dir; layer sanitising', () => {
   const img = path.join('photos', 'cat.photo.jpg');
-  assert.equal(outputName(img, 'gradcam', false, 'input', 'heatmap'), path.join('photos', 'cat.photo.fgcam-gradcam.input.png'));
-  assert.equal(outputName(img, 'scorecam', true, 'block1_pool', 'overlay'), path.join('photos', 'cat.photo.fgcam-scorecam-denoised.block1_pool.overlay.png'));
-  assert.equal(outputName(img, 'gradcam', true, 'conv2d_1', 'raw', 'out'), path.join('out', 'cat.photo.fgcam-gradcam-denoised.conv2d_1.npy'));
-  assert.equal(outputName('a.png', 'gradcam', false, 'model/block 1:conv', 'heatmap'), 'a.fgcam-gradcam.model_block_1_conv.png');
+  assert.equal(outputName(img, fgcamTag('gradcam', false), 'input', 'heatmap'), path.join('photos', 'cat.photo.fgcam-gradcam.input.png'));
+  assert.equal(outputName(img, fgcamTag('scorecam', true), 'block1_pool', 'overlay'), path.join('photos', 'cat.photo.fgcam-scorecam-denoised.block1_pool.overlay.png'));
+  assert.equal(outputName(img, fgcamTag('gradcam', true), 'conv2d_1', 'raw', 'out'), path.join('out', 'cat.photo.fgcam-gradcam-denoised.conv2d_1.npy'));
+  assert.equal(outputName('a.png', fgcamTag('gradcam', false), 'model/block 1:conv', 'heatmap'), 'a.fgcam-gradcam.model_block_1_conv.png');
   assert.equal(sanitizeLayerName('../x\\y'), '.._x_y');
+});
+
+test('outputName: every catalogued method has its own name; FG-CAM keeps <base>[-denoised]', () => {
+  const names = METHODS.map((m) => outputName('a.png', methodTag(m.id), 'input', 'heatmap'));
+  assert.equal(new Set(names).size, METHODS.length, 'two methods share an output name');
+  assert.equal(outputName('a.png', methodTag('gradcam'), 'layer4', 'heatmap'), 'a.fgcam-baseline-gradcam.layer4.png');
+  assert.equal(outputName('a.png', methodTag('gradcam++'), 'layer4', 'raw'), 'a.fgcam-baseline-gradcampp.layer4.npy');
+  assert.equal(methodTag('fgcam-scorecam-denoised'), 'scorecam-denoised');
+  assert.throws(() => methodTag('nope'), /unknown method "nope"/);
+  for (const n of names) assert.ok(isOwnOutput(n), n);
+  assert.equal(isOwnOutput('photo.png'), false);
 });

@@ -1,10 +1,12 @@
 // Image decoding: PNG (pngjs), JPEG (jpeg-js), BMP (24/32-bit, uncompressed).
 // The format is detected by magic bytes, never by extension.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import * as jpeg from 'jpeg-js';
 import { ImageError, type RgbaImage } from './types';
+import { detectFormat } from './format';
+
+export { detectFormat, IMAGE_EXTENSIONS, looksLikeImagePath, type ImageFormat } from './format';
 
 export { ImageError, type RgbaImage } from './types';
 
@@ -13,15 +15,6 @@ export const MAX_PIXELS = 100_000_000;
 /** Largest image file we read, in bytes. */
 export const MAX_FILE_BYTES = 200 * 1024 * 1024;
 export const SUPPORTED_FORMATS = 'PNG, JPEG, BMP (24/32-bit uncompressed)';
-
-export type ImageFormat = 'png' | 'jpeg' | 'bmp';
-
-export function detectFormat(b: Uint8Array): ImageFormat | undefined {
-  if (b.length >= 4 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
-  return undefined;
-}
 
 /** Short human names for formats we recognise but do not decode (better message than "unknown"). */
 function sniffOther(b: Uint8Array): string | undefined {
@@ -173,8 +166,3 @@ export function readImageFile(file: string): RgbaImage {
   return decodeImage(bytes, file);
 }
 
-/** Lower-case extensions the CLI/extension consider images when listing folders. */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp'];
-export function looksLikeImagePath(p: string): boolean {
-  return IMAGE_EXTENSIONS.includes(path.extname(p).toLowerCase());
-}

@@ -1,12 +1,8 @@
 // One image, many methods: the maps each method gives at each layer, and their faithfulness
 // scores. Plain data in and out (the CLI's workers and the panel's "Compare methods" view).
 //
-// Method ids:
-//   fgcam-<base>[-denoised]  FG-CAM from a base CAM at the CAM layer (explain())
-//   <base>                   the base CAM applied directly at the layer (not at "input")
-//   lrp                      LRP-z+ (zβ at the input) started from the logit y_c
-//   random                   a seeded uniform random map at the input: a reference line
-// with <base> one of gradcam, scorecam, gradcampp, xgradcam, layercam.
+// Method ids come from the catalogue (engine/methods.ts): FG-CAM from a base, the base CAM
+// itself at a layer (not at "input"), LRP from the logit, a seeded random map at the input.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Graph } from '../model/graph';
 import { nodeByName } from '../model/graph';
@@ -19,25 +15,10 @@ import type { BaseMethod, LayerMap } from '../types';
 import { Curves, CurveOptions, deletionInsertion } from './curves';
 import { ConfidencePair, confidencePair } from './confidence';
 import type { BlurOptions } from './blur';
+import type { MethodSpec } from '../methods';
 
-export const BASES: BaseMethod[] = ['gradcam', 'scorecam', 'gradcampp', 'xgradcam', 'layercam'];
-export const DEFAULT_METHODS = ['fgcam-gradcam', 'fgcam-gradcam-denoised', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'scorecam', 'fgcam-scorecam', 'lrp'];
-
-export type MethodSpec =
-  | { id: string; kind: 'fgcam'; base: BaseMethod; denoise: boolean }
-  | { id: string; kind: 'cam'; base: BaseMethod }
-  | { id: string; kind: 'lrp' }
-  | { id: string; kind: 'random' };
-
-/** Parses a method id; throws an Error naming the valid ones. */
-export function parseMethod(id: string): MethodSpec {
-  const m = /^fgcam-([a-z]+?)(-denoised)?$/.exec(id);
-  if (m && (BASES as string[]).includes(m[1])) return { id, kind: 'fgcam', base: m[1] as BaseMethod, denoise: Boolean(m[2]) };
-  if ((BASES as string[]).includes(id)) return { id, kind: 'cam', base: id as BaseMethod };
-  if (id === 'lrp') return { id, kind: 'lrp' };
-  if (id === 'random') return { id, kind: 'random' };
-  throw new Error(`unknown method "${id}". Methods: fgcam-<base>[-denoised], <base>, lrp, random; bases: ${BASES.join(', ')}`);
-}
+// The method list, ids and specs live in the catalogue (engine/methods.ts).
+export { BASES, DEFAULT_METHODS, parseMethod, type MethodSpec } from '../methods';
 
 export interface MethodMaps {
   classIndex: number;

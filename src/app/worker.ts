@@ -1,20 +1,16 @@
 // The engine worker: runs in a worker_threads Worker so the extension host never blocks on
-// tfjs. Requests are handled one at a time (tfjs is single-threaded anyway); replies carry
+// the engine. Requests are handled one at a time (tfjs is single-threaded anyway); replies carry
 // plain data and transfer their typed arrays.
 import { parentPort } from 'node:worker_threads';
-import * as fs from 'node:fs';
-import { initBackend, type BackendInfo } from '../engine/backend';
-import { disposeModel, explain, listLayers, loadModel } from '../engine/explain';
-import { parseInputSize } from '../engine/model/load';
-import type { Graph } from '../engine/model/graph';
-import type { LayerInfo, LayerMap } from '../engine/types';
-import { readImageFile, ImageError, type RgbaImage } from '../engine/image/decode';
+import type { BackendInfo } from '../engine/backend';
+import type { LayerMap } from '../engine/types';
+import { ImageError, type RgbaImage } from '../engine/image/decode';
 import { resizeRgba } from '../engine/image/resize';
-import { toModelInput } from '../engine/image/preprocess';
-import { renderHeatmap, renderOverlay } from '../engine/image/render';
-import { encodePng } from '../engine/image/encode';
-import { loadLabels } from '../cli/labels';
-import { averageDrop, confidencePair, deletionInsertion, increaseInConfidence, parseMethod, scoreImage } from '../engine/metrics';
+import { averageDrop, confidencePair, deletionInsertion, increaseInConfidence } from '../engine/metrics';
+import { DEFAULT_METHODS, findMethod, parseMethod } from '../engine/methods';
+import { startBackend } from './backend';
+import { SessionCache } from './sessionCache';
+import { heatmapPng, overlayPng } from './session';
 import type {
   ErrorKind,
   ExplainJob,
@@ -27,61 +23,24 @@ import type {
   SerializedExplanation,
   WorkerMessage,
   WorkerRequest,
-} from './workerProtocol';
+} from './protocol';
 
 if (!parentPort) throw new Error('worker.ts must run in a worker thread');
 const port = parentPort;
 
 let backend: BackendInfo | undefined;
-/** One model at a time, reloaded when the file changes (path + mtime). */
-let model: { key: string; graph: Graph; layers: LayerInfo[]; labels?: string[]; labelsKey: string } | undefined;
-/** Last decoded image: the panel re-explains the same image for class/denoise/base changes. */
-let image: { key: string; img: RgbaImage } | undefined;
-
-function mtimeKey(p: string): string {
-  const st = fs.statSync(p);
-  return `${p}|${st.mtimeMs}|${st.size}`;
-}
-
-async function getModel(job: ExplainJob) {
-  if (!fs.existsSync(job.model.path)) throw tagged(new Error(`Model file not found: ${job.model.path}`), 'model-not-found');
-  const key = `${mtimeKey(job.model.path)}|${job.model.inputSize ?? ''}`;
-  const labelsKey = job.model.labelsPath && fs.existsSync(job.model.labelsPath) ? mtimeKey(job.model.labelsPath) : '';
-  if (model?.key !== key) {
-    let graph: Graph;
-    try {
-      graph = await loadModel(job.model.path, { inputSize: parseInputSize(job.model.inputSize) });
-    } catch (e) {
-      throw tagged(e, 'model');
-    }
-    if (model) disposeModel(model.graph);
-    model = { key, graph, layers: listLayers(graph), labelsKey: '' };
-    model.labelsKey = '\0'; // force the labels load below
-  }
-  if (model.labelsKey !== labelsKey) {
-    model.labels = job.model.labelsPath ? loadLabels(job.model.labelsPath) : undefined;
-    model.labelsKey = labelsKey;
-  }
-  return model;
-}
-
-function getImage(imagePath: string): RgbaImage {
-  const key = mtimeKey(imagePath);
-  if (image?.key !== key) image = { key, img: readImageFile(imagePath) };
-  return image.img;
-}
+const cache = new SessionCache();
 
 async function modelInput(job: ExplainJob) {
-  const m = await getModel(job);
-  const img = getImage(job.imagePath);
-  const preprocess = job.model.preprocess === 'auto' ? { preset: m.graph.defaultPreprocess ?? 'imagenet' } : job.model.preprocess;
-  return { m, img, x: toModelInput(img, m.graph.inputShape, preprocess) };
+  const m = await cache.session(job.model);
+  const img = cache.imageAt(job.imagePath);
+  return { m, img, x: m.input(img, m.preprocess(job.model.preprocess).pre) };
 }
 
 async function runExplain(job: ExplainJob, progress?: (p: WorkerProgress) => void) {
   const { m, img, x } = await modelInput(job);
   const onProgress = progress && ((what: string, done: number, total: number) => progress({ done, total, what }));
-  const ex = await explain(m.graph, x, { ...job.options, onProgress }, m.labels);
+  const ex = await m.explain(x, { ...job.options, onProgress });
   return { m, img, ex };
 }
 
@@ -91,7 +50,7 @@ async function faithfulness(job: ExplainJob, layer: string, cached: LayerMap | u
   let map = cached;
   let c = job.options.classIndex;
   if (!map || c === undefined) {
-    const ex = await explain(m.graph, x, job.options, m.labels);
+    const ex = await m.explain(x, job.options);
     map = ex.maps[layer];
     c = ex.classIndex;
   }
@@ -110,31 +69,28 @@ async function faithfulness(job: ExplainJob, layer: string, cached: LayerMap | u
   };
 }
 
-/** The comparison's methods in display order (engine/metrics/compare ids). */
-const COMPARE_METHODS = ['fgcam-gradcam', 'fgcam-gradcam-denoised', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'scorecam', 'fgcam-scorecam', 'lrp'];
-/** Slow ones (a forward pass per channel) run last. */
-const RUN_LAST = new Set(['scorecam', 'fgcam-scorecam']);
-
-/** Every comparison method that applies at `layer`, scored on the job's image and class. */
+/** Every comparison method that applies at `layer` (the catalogue's comparedAt), scored on the job's image and class. */
 async function compareMethods(job: ExplainJob, layer: string, progress: (p: WorkerProgress) => void): Promise<MethodsReply> {
   const { m, x } = await modelInput(job);
-  const g = m.graph;
+  const key = m.layerKey(layer);
+  const camLayer = m.camLayer(job.options.camLayer);
   const omitted: MethodsReply['omitted'] = [];
-  const atInput = layer === 'input' || g.nodes[0]?.name === layer;
   const run: string[] = [];
-  for (const id of COMPARE_METHODS) {
-    const spec = parseMethod(id);
-    if (spec.kind === 'cam' && atInput) omitted.push({ method: id, reason: 'no CAM at the input (it has no feature channels)' });
-    else if (spec.kind === 'lrp' && !atInput) omitted.push({ method: id, reason: 'LRP is compared at the input only' });
-    else run.push(id);
+  for (const id of DEFAULT_METHODS) {
+    const info = findMethod(id)!;
+    if (m.layersFor(info, camLayer, info.comparedAt).includes(key)) run.push(id);
+    else if (info.comparedAt === 'features' && key === 'input') omitted.push({ method: id, reason: 'no CAM at the input (it has no feature channels)' });
+    else if (info.comparedAt === 'input') omitted.push({ method: id, reason: `${info.label} is compared at the input only` });
+    else omitted.push({ method: id, reason: 'no map at this layer (above the CAM layer)' });
   }
-  run.sort((a, b) => Number(RUN_LAST.has(a)) - Number(RUN_LAST.has(b)));
+  // Slow ones (a forward pass per channel) run last.
+  run.sort((a, b) => Number(findMethod(a)!.slow) - Number(findMethod(b)!.slow));
   const rows = new Map<string, MethodRow>();
   let classIndex = job.options.classIndex;
   let prob = NaN;
   for (let i = 0; i < run.length; i++) {
     progress({ done: i, total: run.length, what: run[i] });
-    const r = await scoreImage(g, x, [parseMethod(run[i])], [layer], { classIndex, scoreBatch: job.options.scoreBatch, camLayer: job.options.camLayer });
+    const r = await m.score(x, [parseMethod(run[i])], [key], { classIndex, scoreBatch: job.options.scoreBatch, camLayer: job.options.camLayer });
     classIndex = r.classIndex;
     prob = r.prob;
     const s = r.scores[0];
@@ -145,12 +101,12 @@ async function compareMethods(job: ExplainJob, layer: string, progress: (p: Work
     rows.set(run[i], { method: run[i], deletionAuc: s.deletionAuc, insertionAuc: s.insertionAuc, averageDrop: averageDrop([s]), increaseInConfidence: increaseInConfidence([s]) });
   }
   progress({ done: run.length, total: run.length, what: '' });
-  const order = (id: string) => COMPARE_METHODS.indexOf(id);
+  const order = (id: string) => DEFAULT_METHODS.indexOf(id);
   return {
     layer,
     classIndex: classIndex ?? -1,
     prob,
-    rows: COMPARE_METHODS.filter((id) => rows.has(id)).map((id) => rows.get(id)!),
+    rows: DEFAULT_METHODS.filter((id) => rows.has(id)).map((id) => rows.get(id)!),
     omitted: omitted.sort((a, b) => order(a.method) - order(b.method)),
   };
 }
@@ -165,8 +121,8 @@ function displayCopy(img: RgbaImage, max: number) {
 function render(img: RgbaImage, map: LayerMap, colormap: string, opacity: number): RenderReply {
   return {
     // Fresh copies: small Buffers share Node's pool, which must never be transferred.
-    heatmap: new Uint8Array(encodePng(renderHeatmap(map, img.width, img.height, colormap))),
-    overlay: new Uint8Array(encodePng(renderOverlay(img, map, colormap, opacity))),
+    heatmap: new Uint8Array(heatmapPng(img, map, colormap)),
+    overlay: new Uint8Array(overlayPng(img, map, colormap, opacity)),
     layer: map.layer,
   };
 }
@@ -174,7 +130,7 @@ function render(img: RgbaImage, map: LayerMap, colormap: string, opacity: number
 async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void): Promise<unknown> {
   switch (req.op) {
     case 'init':
-      backend = await initBackend(req.backend, req.wasmDir);
+      backend = await startBackend(req.backend, req.wasmDir);
       return backend;
     case 'explain': {
       const { m, img, ex } = await runExplain(req.job, progress);
@@ -193,7 +149,7 @@ async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void)
       return ex.baseMaps[req.layer];
     }
     case 'render':
-      return render(getImage(req.imagePath), req.map, req.colormap, req.opacity);
+      return render(cache.imageAt(req.imagePath), req.map, req.colormap, req.opacity);
     case 'explainAndRender': {
       const { img, ex } = await runExplain(req.job);
       const map = ex.maps[req.layer] ?? ex.maps['input'];
@@ -204,12 +160,6 @@ async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void)
     case 'compareMethods':
       return compareMethods(req.job, req.layer, progress);
   }
-}
-
-function tagged(e: unknown, kind: ErrorKind): Error {
-  const err = e instanceof Error ? e : new Error(String(e));
-  (err as Error & { kind?: ErrorKind }).kind ??= kind;
-  return err;
 }
 
 function errorKind(e: unknown): ErrorKind {

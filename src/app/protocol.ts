@@ -1,9 +1,59 @@
-// Messages between the extension host (engineClient.ts) and the engine worker (worker.ts).
-// Plain data only: typed arrays are transferred, never tensors.
+// The one protocol of the engine worker (worker.ts): requests from engineClient.ts (the
+// extension host) and workerPool.ts (`fgcam evaluate`), and the replies. Plain data only:
+// typed arrays are transferred, never tensors. The reply types the panel shows travel on to
+// the webview (webview/protocol.ts imports them, as types only).
 import type { BackendPreference } from '../engine/backend';
+import type { ColormapName } from '../engine/image/colormap';
 import type { ExplainOptions, LayerInfo, LayerMap, Preprocess } from '../engine/types';
-import type { Colormap, DisplayImage, FaithfulnessReply, MethodsReply } from '../webview/protocol';
-export type { FaithfulnessReply, MethodRow, MethodsReply } from '../webview/protocol';
+
+export type Colormap = ColormapName;
+
+export interface DisplayImage {
+  /** Possibly downscaled copy of the image for display (the original may be huge). */
+  width: number;
+  height: number;
+  data: Uint8Array;
+  /** Size of the file's image. */
+  origWidth: number;
+  origHeight: number;
+}
+
+/** Scores of one map (engine/metrics): curves of target-class softmax, areas, Y and O. */
+export interface FaithfulnessReply {
+  layer: string;
+  classIndex: number;
+  /** Target-class softmax on the full input (Y). */
+  prob: number;
+  /** After 0, 1, ..., n steps of `pixelsPerStep` pixels. */
+  deletion: Float32Array;
+  insertion: Float32Array;
+  deletionAuc: number;
+  insertionAuc: number;
+  pixelsPerStep: number;
+  /** Softmax on the input masked by the map (O); AD = 100·max(0, Y − O)/Y, IC = 100·[O > Y]. */
+  masked: number;
+  averageDrop: number;
+  increaseInConfidence: number;
+}
+
+export interface MethodRow {
+  /** Method id of the catalogue (engine/methods.ts: fgcam-gradcam, gradcampp, lrp, ...). */
+  method: string;
+  deletionAuc: number;
+  insertionAuc: number;
+  averageDrop: number;
+  increaseInConfidence: number;
+}
+
+export interface MethodsReply {
+  layer: string;
+  classIndex: number;
+  prob: number;
+  /** Rows in display order. */
+  rows: MethodRow[];
+  /** Methods left out at this layer, with why. */
+  omitted: { method: string; reason: string }[];
+}
 
 export interface ModelSpec {
   /** Absolute path of model.json / .onnx. */

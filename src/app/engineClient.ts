@@ -4,9 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { BackendPreference } from '../engine/backend';
-import type { ErrorKind, ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, RenderReply, WorkerError, WorkerMessage, WorkerProgress, WorkerRequest } from './workerProtocol';
+import type { Colormap, ErrorKind, ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, RenderReply, WorkerError, WorkerMessage, WorkerProgress, WorkerRequest } from './protocol';
 import type { LayerMap } from '../engine/types';
-import type { Colormap } from '../webview/protocol';
 
 export class EngineError extends Error implements WorkerError {
   constructor(

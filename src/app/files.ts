@@ -1,9 +1,10 @@
 // Output files shared by the CLI and the extension's export: atomic, never clobbering
-// unless asked, and one naming scheme.
+// unless asked, and one naming scheme (whose ".fgcam-" marks our own files in a folder).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { BaseMethod } from './types';
+import { fgcamId, fileTag, findMethod } from '../engine/methods';
+import type { BaseMethod } from '../engine/types';
 
 export interface WriteOptions {
   /** Replace an existing file. Default false: an existing file is an EEXIST error. */
@@ -51,23 +52,37 @@ export function sanitizeLayerName(layer: string): string {
   return layer.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
+/** Every file we write next to an image or a folder carries this in its name. */
+export const OUTPUT_MARK = '.fgcam-';
+
+/** Our own outputs live next to the images: never feed them back in. */
+export function isOwnOutput(name: string): boolean {
+  return path.basename(name).includes(OUTPUT_MARK);
+}
+
 export type OutputKind = 'heatmap' | 'overlay' | 'raw';
 
+/** The method part of output names (engine/methods.ts fileTag) of a catalogue id or alias. */
+export function methodTag(method: string): string {
+  const m = findMethod(method);
+  if (!m) throw new Error(`unknown method "${method}"`);
+  return fileTag(m);
+}
+
+/** The tag of FG-CAM from `base`: `<base>[-denoised]`. */
+export function fgcamTag(base: BaseMethod, denoise: boolean): string {
+  return methodTag(fgcamId(base, denoise));
+}
+
 /**
- * `<dir>/<stem>.fgcam-<base>[-denoised].<layer>.png` (heatmap), `... .<layer>.overlay.png`
- * (overlay) or `... .<layer>.npy` (raw). dir: outDir if given, else the image's folder.
+ * `<dir>/<stem>.fgcam-<tag>.<layer>.png` (heatmap), `... .<layer>.overlay.png` (overlay) or
+ * `... .<layer>.npy` (raw), with `tag` from methodTag / fgcamTag: FG-CAM is `<base>[-denoised]`,
+ * any other method `baseline-<id>`. dir: outDir if given, else the image's folder.
  */
-export function outputName(
-  imagePath: string,
-  base: BaseMethod,
-  denoise: boolean,
-  layer: string,
-  kind: OutputKind,
-  outDir?: string,
-): string {
+export function outputName(imagePath: string, tag: string, layer: string, kind: OutputKind, outDir?: string): string {
   const ext = path.extname(imagePath);
   const stem = path.basename(imagePath, ext);
   const suffix = kind === 'overlay' ? '.overlay.png' : kind === 'raw' ? '.npy' : '.png';
-  const name = `${stem}.fgcam-${base}${denoise ? '-denoised' : ''}.${sanitizeLayerName(layer)}${suffix}`;
+  const name = `${stem}${OUTPUT_MARK}${tag}.${sanitizeLayerName(layer)}${suffix}`;
   return path.join(outDir ?? path.dirname(imagePath), name);
 }
