@@ -27,7 +27,7 @@ const nodeCommon = {
   platform: 'node',
   format: 'cjs',
   target: 'node18',
-  external: ['vscode', '@tensorflow/tfjs-node'],
+  external: ['vscode', '@tensorflow/tfjs-node', 'onnxruntime-node', 'onnxruntime-web'],
   // ESM entries first: tfjs-backend-cpu's "main" (node) file is not listed in its "sideEffects",
   // so esbuild would drop `import '@tensorflow/tfjs-backend-cpu'` and no cpu kernels would register.
   mainFields: ['module', 'main'],

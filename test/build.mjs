@@ -18,7 +18,7 @@ for (const dir of dirs) {
     format: 'cjs',
     sourcemap: 'inline',
     logLevel: 'warning',
-    external: ['@tensorflow/tfjs-node', 'vscode'],
+    external: ['@tensorflow/tfjs-node', 'vscode', 'onnxruntime-node', 'onnxruntime-web'],
     // ESM builds everywhere: one tfjs-core copy, and its side-effect modules kept.
     mainFields: ['module', 'main'],
   });

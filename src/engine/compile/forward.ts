@@ -1,0 +1,274 @@
+// The forward pass of an IR Graph as ONNX nodes. Inside the graph, a node whose output is a
+// spatial map ([h, w, c] in the IR) is stored NCHW, [N, c, h, w]; any other output keeps the
+// IR's own (NHWC-flattened) layout. The boundary stays NHWC: the input is transposed once.
+// Every node's output (and, for fused activations, the value before them) stays addressable,
+// so reverse passes and taps can read any activation.
+import type { Activation, Graph, GraphNode, Op } from '../model/graph';
+import { resolvePadding } from '../model/graph';
+import { OnnxBuilder } from './onnx-builder';
+
+type Pads = [number, number, number, number];
+
+/** Values and shape of an IR weight (tfjs tensor today; a Float32Array with a shape works too). */
+export type WeightLike = { shape: number[] } | Float32Array;
+
+export function weightValues(t: WeightLike): Float32Array {
+  if (t instanceof Float32Array) return t;
+  const sync = (t as { dataSync?: () => ArrayLike<number> }).dataSync;
+  const d = sync ? sync.call(t) : (t as unknown as { data: ArrayLike<number> }).data;
+  return d instanceof Float32Array ? d : Float32Array.from(d);
+}
+
+export function isSpatialShape(shape: number[]): boolean {
+  return shape.length === 3;
+}
+
+/** Shape of a node's output inside the graph, batch as `n`. */
+export function innerShape(node: GraphNode, n: number | string = 'N'): Array<number | string> {
+  const s = node.outputShape;
+  return isSpatialShape(s) ? [n, s[2], s[0], s[1]] : [n, ...s];
+}
+
+export interface Forward {
+  b: OnnxBuilder;
+  g: Graph;
+  byName: Map<string, GraphNode>;
+  /** Constants shared between the forward and the rules (weights by node and sign). */
+  consts: Map<string, string>;
+  /** Tensor name of each node's output (inner layout). */
+  out: Map<string, string>;
+  /** Tensor name of each node's value before its fused activation (absent: same as out). */
+  pre: Map<string, string>;
+  /** The model input, NCHW. */
+  x: string;
+  /** Pre-softmax scores, [N, classes]. */
+  logits: string;
+}
+
+export function windowPads(op: Extract<Op, { padding: unknown }>, inShape: number[], size: [number, number]): Pads {
+  const dil = 'dilations' in op ? op.dilations : ([1, 1] as [number, number]);
+  return resolvePadding(op.padding, inShape[0], inShape[1], size, op.strides, dil);
+}
+
+/** ONNX pads [top, left, bottom, right] from ours [top, bottom, left, right]. */
+export function onnxPads(p: Pads): number[] {
+  return [p[0], p[2], p[1], p[3]];
+}
+
+/** A conv / depthwise weight as ONNX OIHW (depthwise: [C·m, 1, kh, kw], channel c·m + j). */
+export function oihw(op: Extract<Op, { kind: 'conv' | 'depthwise' }>, sign: 'all' | 'pos' | 'neg' = 'all'): { data: Float32Array; dims: number[]; group: number } {
+  const [kh, kw, ci, co] = op.weight.shape;
+  const w = weightValues(op.weight);
+  const outC = op.kind === 'depthwise' ? ci * co : co;
+  const inPer = op.kind === 'depthwise' ? 1 : ci;
+  const data = new Float32Array(w.length);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      for (let a = 0; a < ci; a++) {
+        for (let o = 0; o < co; o++) {
+          let v = w[((i * kw + j) * ci + a) * co + o];
+          if (sign === 'pos') v = v > 0 ? v : 0;
+          else if (sign === 'neg') v = v < 0 ? v : 0;
+          // regular: [o][a][i][j]; depthwise: input channel a, multiplier o -> out a*co + o
+          const oc = op.kind === 'depthwise' ? a * co + o : o;
+          const ic = op.kind === 'depthwise' ? 0 : a;
+          data[((oc * inPer + ic) * kh + i) * kw + j] = v;
+        }
+      }
+    }
+  }
+  return { data, dims: [outC, inPer, kh, kw], group: op.kind === 'depthwise' ? ci : op.groups };
+}
+
+export type ConvNode = GraphNode & { op: Extract<Op, { kind: 'conv' | 'depthwise' }> };
+
+/** W, W⁺ or W⁻ of a conv node as an OIHW constant, emitted once per graph. */
+export function convWeight(f: Forward, node: ConvNode, sign: 'all' | 'pos' | 'neg'): { name: string; dims: number[]; group: number } {
+  const key = `conv:${node.name}:${sign}`;
+  const w = oihwShape(node.op);
+  let name = f.consts.get(key);
+  if (!name) {
+    const full = oihw(node.op, sign);
+    name = f.b.constF(full.data, full.dims, `${node.name}_W${sign}`);
+    f.consts.set(key, name);
+  }
+  return { name, ...w };
+}
+
+function oihwShape(op: ConvNode['op']): { dims: number[]; group: number } {
+  const [kh, kw, ci, co] = op.weight.shape;
+  return op.kind === 'depthwise' ? { dims: [ci * co, 1, kh, kw], group: ci } : { dims: [co, ci, kh, kw], group: op.groups };
+}
+
+/** Conv attributes of a node: its own kernel, stride, dilation, padding and groups. */
+export function convAttrs(f: Forward, node: ConvNode): Record<string, number[] | number> {
+  const op = node.op;
+  const [kh, kw] = op.weight.shape;
+  const pads = windowPads(op, inShape(f, node), [kh, kw]);
+  return { kernel_shape: [kh, kw], strides: op.strides, dilations: op.dilations, pads: onnxPads(pads), group: oihwShape(op).group };
+}
+
+/** W, W⁺ or W⁻ of a dense node ([in, out], or transposed [out, in]), emitted once per graph. */
+export function denseWeight(f: Forward, node: GraphNode, sign: 'all' | 'pos' | 'neg', transposed: boolean): string {
+  const key = `dense:${node.name}:${sign}:${transposed}`;
+  let name = f.consts.get(key);
+  if (!name) {
+    const op = node.op as Extract<Op, { kind: 'dense' }>;
+    const [nin, nout] = op.weight.shape;
+    const w = weightValues(op.weight);
+    const out = new Float32Array(w.length);
+    for (let i = 0; i < nin; i++) {
+      for (let o = 0; o < nout; o++) {
+        let v = w[i * nout + o];
+        if (sign === 'pos') v = v > 0 ? v : 0;
+        else if (sign === 'neg') v = v < 0 ? v : 0;
+        out[transposed ? o * nin + i : i * nout + o] = v;
+      }
+    }
+    name = f.b.constF(out, transposed ? [nout, nin] : [nin, nout], `${node.name}_W${sign}`);
+    f.consts.set(key, name);
+  }
+  return name;
+}
+
+/** The IR input shape ([h,w,c] or [n]) of a node's k-th input. */
+export function inShape(f: { byName: Map<string, GraphNode> }, node: GraphNode, k = 0): number[] {
+  return f.byName.get(node.inputs[k])!.outputShape;
+}
+
+/** NCHW -> the IR's NHWC-flattened order [N, h·w·c] (non-spatial tensors are flattened as they are). */
+export function toFlat(b: OnnxBuilder, t: string, shape: number[]): string {
+  const nhwc = isSpatialShape(shape) ? b.op('Transpose', [t], { perm: [0, 2, 3, 1] }) : t;
+  return b.op('Flatten', [nhwc], { axis: 1 });
+}
+
+/** Inverse of toFlat: [N, n] -> the inner layout of `shape`. */
+export function fromFlat(b: OnnxBuilder, t: string, shape: number[]): string {
+  const r = b.op('Reshape', [t, b.constI([-1, ...shape])]);
+  return isSpatialShape(shape) ? b.op('Transpose', [r], { perm: [0, 3, 1, 2] }) : r;
+}
+
+/** A tensor of `shape` broadcast against a spatial one: a flat [N, C] becomes [N, C, 1, 1]. */
+function broadcastable(b: OnnxBuilder, t: string, shape: number[], target: number[]): string {
+  if (isSpatialShape(target) && shape.length === 1) return b.op('Unsqueeze', [t, b.constI([2, 3])]);
+  return t;
+}
+
+export function emitActivation(b: OnnxBuilder, x: string, act: Activation | undefined, spatial: boolean): string {
+  if (!act) return x;
+  switch (act.fn) {
+    case 'linear':
+      return x;
+    case 'relu':
+      return b.op('Relu', [x]);
+    case 'relu6':
+      return b.op('Clip', [x, b.scalar(0), b.scalar(6)]);
+    case 'leakyrelu':
+      return b.op('LeakyRelu', [x], { alpha: { float: act.alpha } });
+    case 'elu':
+      return b.op('Elu', [x], { alpha: { float: act.alpha } });
+    case 'sigmoid':
+      return b.op('Sigmoid', [x]);
+    case 'hardsigmoid':
+      return b.op('HardSigmoid', [x], { alpha: { float: act.alpha }, beta: { float: act.beta } });
+    case 'hardswish':
+      return b.op('Div', [b.op('Mul', [x, b.op('Clip', [b.op('Add', [x, b.scalar(3)]), b.scalar(0), b.scalar(6)])]), b.scalar(6)]);
+    case 'swish':
+      return b.op('Mul', [x, b.op('Sigmoid', [x])]);
+    case 'tanh':
+      return b.op('Tanh', [x]);
+    case 'softmax':
+      return b.op('Softmax', [x], { axis: spatial ? 1 : -1 });
+  }
+}
+
+/** One node's op (no activation) on its input tensors. */
+function emitOp(f: Forward, node: GraphNode, ins: string[]): string {
+  const { b } = f;
+  const op = node.op;
+  const spatial = isSpatialShape(node.outputShape);
+  const x = ins[0];
+  switch (op.kind) {
+    case 'input':
+    case 'activation':
+    case 'identity':
+      return x;
+    case 'conv':
+    case 'depthwise': {
+      const w = convWeight(f, node as ConvNode, 'all');
+      const inputs = [x, w.name];
+      if (op.bias) inputs.push(b.constF(weightValues(op.bias), [w.dims[0]], `${node.name}_B`));
+      return b.op('Conv', inputs, convAttrs(f, node as ConvNode));
+    }
+    case 'dense': {
+      const nout = op.weight.shape[1];
+      const flat = toFlat(b, x, inShape(f, node));
+      const y = b.op('MatMul', [flat, denseWeight(f, node, 'all', false)]);
+      return op.bias ? b.op('Add', [y, b.constF(weightValues(op.bias), [nout], `${node.name}_B`)]) : y;
+    }
+    case 'batchnorm': {
+      const c = node.outputShape[node.outputShape.length - 1];
+      const dims = spatial ? [c, 1, 1] : [c];
+      const scale = b.constF(weightValues(op.scale), dims, `${node.name}_scale`);
+      const offset = b.constF(weightValues(op.offset), dims, `${node.name}_offset`);
+      return b.op('Add', [b.op('Mul', [x, scale]), offset]);
+    }
+    case 'maxpool':
+    case 'avgpool': {
+      const pads = onnxPads(windowPads(op, inShape(f, node), op.size));
+      if (op.kind === 'maxpool') return b.op('MaxPool', [x], { kernel_shape: op.size, strides: op.strides, pads });
+      return b.op('AveragePool', [x], { kernel_shape: op.size, strides: op.strides, pads, count_include_pad: 0 });
+    }
+    case 'globalavgpool':
+      return b.op('ReduceMean', [x], { axes: [2, 3], keepdims: op.keepDims ? 1 : 0 });
+    case 'pad': {
+      const [t, bo, l, r] = op.pads;
+      return b.op('Pad', [x, b.constI([0, 0, t, l, 0, 0, bo, r])]);
+    }
+    case 'crop': {
+      const [t, bo, l, r] = op.crops;
+      const [h, w] = inShape(f, node);
+      return b.op('Slice', [x, b.constI([t, l]), b.constI([h - bo, w - r]), b.constI([2, 3])]);
+    }
+    case 'add':
+    case 'mul': {
+      const ts = ins.map((t, k) => broadcastable(b, t, inShape(f, node, k), node.outputShape));
+      return ts.slice(1).reduce((a, t) => b.op(op.kind === 'add' ? 'Add' : 'Mul', [a, t]), ts[0]);
+    }
+    case 'concat': {
+      let axis = op.axis < 0 ? op.axis + node.outputShape.length + 1 : op.axis;
+      if (spatial) axis = [0, 2, 3, 1][axis];
+      return b.op('Concat', ins, { axis });
+    }
+    case 'flatten':
+      return toFlat(b, x, inShape(f, node));
+    case 'reshape':
+      return fromFlat(b, toFlat(b, x, inShape(f, node)), node.outputShape);
+  }
+}
+
+/**
+ * Emits the forward pass of g into b, reading `xNhwc` ([N, h, w, c]). Every node is emitted
+ * (ORT drops what no output needs).
+ */
+export function emitForward(b: OnnxBuilder, g: Graph, xNhwc: string): Forward {
+  const f: Forward = { b, g, byName: new Map(g.nodes.map((n) => [n.name, n])), consts: new Map(), out: new Map(), pre: new Map(), x: '', logits: '' };
+  f.x = b.op('Transpose', [xNhwc], { perm: [0, 3, 1, 2] });
+  let logits: string | undefined;
+  for (const n of g.nodes) {
+    if (n.op.kind === 'input') {
+      f.out.set(n.name, f.x);
+      continue;
+    }
+    const ins = n.inputs.map((i) => f.out.get(i)!);
+    const pre = emitOp(f, n, ins);
+    const y = emitActivation(b, pre, n.activation, isSpatialShape(n.outputShape));
+    if (y !== pre) f.pre.set(n.name, pre);
+    f.out.set(n.name, y);
+    if (n.name === g.output && n.activation?.fn === 'softmax') logits = pre;
+  }
+  const outNode = f.byName.get(g.output)!;
+  logits ??= f.out.get(g.output)!;
+  f.logits = isSpatialShape(outNode.outputShape) || outNode.outputShape.length !== 1 ? toFlat(b, logits, outNode.outputShape) : logits;
+  return f;
+}

@@ -1,0 +1,94 @@
+// The engine's compiled jobs on ONNX Runtime, plain data in and out: batched predictions,
+// activations and gradients at layers, and reverse passes by a composite. Each builds its
+// graph once per model and request and keeps the session (runtime.ts).
+import type { Graph } from './model/graph';
+import { buildGradients, buildPredict, buildWalk, WalkProgram } from './compile/programs';
+import type { Composite } from './compile/reverse';
+import { cachedProgram } from './runtime';
+import type { LayerMap } from './types';
+
+export interface Batch {
+  logits: Float32Array;
+  probs: Float32Array;
+  classes: number;
+}
+
+/** Logits and softmax of n inputs stored back to back (NHWC), row-major n x classes. */
+export async function predictOrt(g: Graph, data: Float32Array, n: number): Promise<Batch> {
+  const [h, w, c] = g.inputShape;
+  if (data.length < n * h * w * c) throw new Error(`predict: ${data.length} values for ${n} inputs of ${h}x${w}x${c}`);
+  const p = await cachedProgram(g, 'predict', () => buildPredict(g));
+  const out = await p.run({ x: { data: data.length === n * h * w * c ? data : data.subarray(0, n * h * w * c), dims: [n, h, w, c] } });
+  return { logits: out.logits.data, probs: out.probs.data, classes: out.logits.dims[1] };
+}
+
+/** Softmax probability of class c for each of n inputs, in batches of `batch`. */
+export async function classProbsOrt(g: Graph, count: number, c: number, batch: number, write: (i: number, dst: Float32Array) => void): Promise<Float32Array> {
+  const [h, w, ch] = g.inputShape;
+  const size = h * w * ch;
+  const out = new Float32Array(count);
+  const buf = new Float32Array(Math.min(batch, count) * size);
+  for (let start = 0; start < count; start += batch) {
+    const n = Math.min(batch, count - start);
+    for (let i = 0; i < n; i++) write(start + i, buf.subarray(i * size, (i + 1) * size));
+    const r = await predictOrt(g, buf.subarray(0, n * size), n);
+    if (c < 0 || c >= r.classes) throw new Error(`class ${c} is out of range (0..${r.classes - 1})`);
+    for (let i = 0; i < n; i++) out[start + i] = r.probs[i * r.classes + c];
+  }
+  return out;
+}
+
+export interface LayerTensor {
+  /** NHWC data of batch 1: h·w·k values, channel fastest. */
+  data: Float32Array;
+  shape: [number, number, number];
+}
+
+export interface GradientResult {
+  logits: Float32Array;
+  classIndex: number;
+  acts: Map<string, LayerTensor>;
+  /** ∂y_c/∂A (when asked). */
+  grads: Map<string, LayerTensor>;
+}
+
+/** One input: logits, the class (given, or -1 for the arg-max), activations and gradients at layers. */
+export async function gradientsOrt(g: Graph, x: Float32Array, classIndex: number, layers: string[], gradients: boolean): Promise<GradientResult> {
+  const key = `grad:${gradients}:${layers.join('\u0000')}`;
+  const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients }));
+  const out = await p.run({ x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } });
+  const shapeOf = (i: number, kind: string) => out[`${kind}${i}`].dims.slice(1) as [number, number, number];
+  const acts = new Map(layers.map((l, i) => [l, { data: out[`act${i}`].data, shape: shapeOf(i, 'act') }]));
+  const grads = new Map(gradients ? layers.map((l, i) => [l, { data: out[`grad${i}`].data, shape: shapeOf(i, 'grad') }]) : []);
+  return { logits: out.logits.data, classIndex: out.class.data[0], acts, grads };
+}
+
+export interface WalkResult {
+  maps: Record<string, LayerMap>;
+  stopped?: WalkProgram['stopped'];
+}
+
+/**
+ * A reverse pass by `composite`: from relevance `r` (NHWC) at camLayer, or, without r, from
+ * y_c at the logit (class c). Returns the channel-summed map at every spatial layer from
+ * camLayer down, keyed by node name (the input node under its own name).
+ */
+export async function walkOrt(g: Graph, x: Float32Array, composite: Composite, camLayer: string, start: { r: LayerTensor } | { classIndex: number }): Promise<WalkResult> {
+  const kind = 'r' in start ? 'relevance' : 'logit';
+  const key = `walk:${composite.name}:${kind}:${camLayer}`;
+  const p = await cachedProgram(g, key, () => {
+    const w = buildWalk(g, { composite, camLayer, start: kind });
+    return { bytes: w.bytes, meta: { layers: w.layers, stopped: w.stopped } };
+  });
+  const info = p.meta as { layers: string[]; stopped?: WalkProgram['stopped'] };
+  const feeds: Parameters<typeof p.run>[0] = { x: { data: x, dims: [1, ...g.inputShape] } };
+  if ('r' in start) feeds.r = { data: start.r.data, dims: [1, ...start.r.shape] };
+  else feeds.cls = { data: BigInt64Array.of(BigInt(start.classIndex)), dims: [1] };
+  const out = info.layers.length ? await p.run(feeds, info.layers.map((_, i) => `map${i}`)) : {};
+  const maps: Record<string, LayerMap> = {};
+  info.layers.forEach((layer, i) => {
+    const m = out[`map${i}`];
+    maps[layer] = { layer, height: m.dims[1], width: m.dims[2], raw: m.data };
+  });
+  return { maps, stopped: info.stopped };
+}

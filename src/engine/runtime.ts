@@ -1,0 +1,172 @@
+// ONNX Runtime sessions: onnxruntime-node (native CPU, or a GPU provider where the user has
+// one) by default, onnxruntime-web (WebAssembly) as the fallback that runs the same graphs.
+// A compiled program is built once per model and request shape and cached on the graph, so
+// switching layer, class or denoising never rebuilds a session.
+import * as os from 'os';
+import type * as ortTypes from 'onnxruntime-common';
+
+export type RuntimePreference = 'auto' | 'native' | 'wasm' | 'cuda' | 'directml' | 'coreml';
+export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = ['auto', 'native', 'wasm', 'cuda', 'directml', 'coreml'];
+
+export interface RuntimeInfo {
+  /** 'onnxruntime-node' or 'onnxruntime-web'. */
+  runtime: string;
+  /** Execution provider: 'cpu', 'wasm', 'cuda', 'dml', 'coreml'. */
+  provider: string;
+  threads: number;
+  /** Why a preferred runtime or provider was not used. */
+  warnings: string[];
+}
+
+type Ort = typeof ortTypes;
+
+let current: { info: RuntimeInfo; ort: Ort } | undefined;
+
+function threadCount(): number {
+  const env = Number(process.env.FGCAM_THREADS);
+  if (Number.isInteger(env) && env > 0) return env;
+  return Math.max(1, os.cpus().length);
+}
+
+// Bundles keep both runtimes external (their native addon / wasm files load at run time).
+function loadNative(): Ort {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require('onnxruntime-node') as Ort;
+}
+
+function loadWeb(): Ort {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const ort = require('onnxruntime-web') as Ort;
+  ort.env.wasm.numThreads = threadCount();
+  return ort;
+}
+
+const PROVIDER: Record<string, string> = { native: 'cpu', cuda: 'cuda', directml: 'dml', coreml: 'coreml' };
+
+/** Picks and loads a runtime once; later calls return the same info. */
+export async function initRuntime(pref: RuntimePreference = 'auto'): Promise<RuntimeInfo> {
+  if (current) return current.info;
+  const warnings: string[] = [];
+  if (pref !== 'wasm') {
+    try {
+      const ort = loadNative();
+      const provider = PROVIDER[pref === 'auto' ? 'native' : pref];
+      if (provider !== 'cpu') {
+        // A provider the binary lacks fails at session creation: probe it with a one-node graph.
+        await probe(ort, provider).catch((e) => {
+          throw new Error(`the ${provider} execution provider is not available (${String((e as Error).message).split('\n')[0]})`);
+        });
+      }
+      current = { ort, info: { runtime: 'onnxruntime-node', provider, threads: threadCount(), warnings } };
+      return current.info;
+    } catch (e) {
+      warnings.push(`onnxruntime-node unavailable: ${String((e as Error).message).split('\n')[0]}; using WebAssembly`);
+    }
+  }
+  const ort = loadWeb();
+  current = { ort, info: { runtime: 'onnxruntime-web', provider: 'wasm', threads: ort.env.wasm.numThreads as number, warnings } };
+  return current.info;
+}
+
+async function probe(ort: Ort, provider: string): Promise<void> {
+  const { OnnxBuilder } = await import('./compile/onnx-builder');
+  const b = new OnnxBuilder();
+  b.output('y', b.op('Relu', [b.input('x', [1])]));
+  const s = await ort.InferenceSession.create(b.encode(), { executionProviders: [provider] });
+  await s.release();
+}
+
+export function runtimeInfo(): RuntimeInfo | undefined {
+  return current?.info;
+}
+
+/** "onnxruntime-node (cpu)": what every output names. */
+export function runtimeLabel(): string {
+  const i = current?.info;
+  return i ? `${i.runtime} (${i.provider})` : 'onnxruntime (not started)';
+}
+
+export interface Feed {
+  data: Float32Array | BigInt64Array;
+  dims: number[];
+}
+
+export interface Fetched {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** One compiled graph with its session. */
+export class Program {
+  /** What the builder said about the graph (e.g. a walk's layers). */
+  meta: unknown;
+  constructor(private session: ortTypes.InferenceSession, private ort: Ort) {}
+
+  async run(feeds: Record<string, Feed>, outputs?: string[]): Promise<Record<string, Fetched>> {
+    const t: Record<string, ortTypes.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) t[k] = new this.ort.Tensor(v.data instanceof BigInt64Array ? 'int64' : 'float32', v.data, v.dims);
+    const res = outputs ? await this.session.run(t, outputs) : await this.session.run(t);
+    const out: Record<string, Fetched> = {};
+    for (const [k, v] of Object.entries(res)) {
+      const tensor = v as ortTypes.Tensor;
+      const d = tensor.data;
+      out[k] = { data: d instanceof Float32Array ? d : Float32Array.from(d as ArrayLike<number>, Number), dims: tensor.dims.slice() };
+      tensor.dispose?.();
+    }
+    return out;
+  }
+
+  release(): Promise<void> {
+    return this.session.release();
+  }
+}
+
+/** Builds a session from ONNX bytes on the current runtime (started with 'auto' if none yet). */
+export async function createProgram(bytes: Uint8Array): Promise<Program> {
+  if (!current) await initRuntime();
+  const { ort, info } = current!;
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: [info.provider],
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: info.threads,
+    interOpNumThreads: 1,
+  });
+  return new Program(session, ort);
+}
+
+// Programs cached per graph object and request key; a graph that is garbage collected takes
+// its sessions along (releaseGraph frees them at once).
+const cache = new WeakMap<object, Map<string, Promise<Program>>>();
+
+export function cachedProgram(owner: object, key: string, build: () => Uint8Array | { bytes: Uint8Array; meta: unknown }): Promise<Program> {
+  let m = cache.get(owner);
+  if (!m) {
+    m = new Map();
+    cache.set(owner, m);
+  }
+  let p = m.get(key);
+  if (!p) {
+    p = Promise.resolve().then(async () => {
+      const built = build();
+      const prog = await createProgram(built instanceof Uint8Array ? built : built.bytes);
+      if (!(built instanceof Uint8Array)) prog.meta = built.meta;
+      return prog;
+    });
+    // A failed build is not cached: the next request tries again (and reports again).
+    p.catch(() => m!.delete(key));
+    m.set(key, p);
+  }
+  return p;
+}
+
+/** Number of sessions cached for a graph (tests: switches must not add any). */
+export function cachedPrograms(owner: object): number {
+  return cache.get(owner)?.size ?? 0;
+}
+
+export async function releasePrograms(owner: object): Promise<void> {
+  const m = cache.get(owner);
+  if (!m) return;
+  cache.delete(owner);
+  for (const p of m.values()) await (await p.catch(() => undefined))?.release();
+}
