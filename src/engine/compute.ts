@@ -23,7 +23,14 @@ export async function predictOrt(g: Graph, data: Float32Array, n: number): Promi
 }
 
 /** Softmax probability of class c for each of n inputs, in batches of `batch`. */
-export async function classProbsOrt(g: Graph, count: number, c: number, batch: number, write: (i: number, dst: Float32Array) => void): Promise<Float32Array> {
+export async function classProbsOrt(
+  g: Graph,
+  count: number,
+  c: number,
+  batch: number,
+  write: (i: number, dst: Float32Array) => void,
+  onBatch?: (done: number, total: number) => void,
+): Promise<Float32Array> {
   const [h, w, ch] = g.inputShape;
   const size = h * w * ch;
   const out = new Float32Array(count);
@@ -34,6 +41,7 @@ export async function classProbsOrt(g: Graph, count: number, c: number, batch: n
     const r = await predictOrt(g, buf.subarray(0, n * size), n);
     if (c < 0 || c >= r.classes) throw new Error(`class ${c} is out of range (0..${r.classes - 1})`);
     for (let i = 0; i < n; i++) out[start + i] = r.probs[i * r.classes + c];
+    onBatch?.(start + n, count);
   }
   return out;
 }

@@ -10,6 +10,13 @@ import { denoiseComponents } from './fgcam/denoise';
 import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
 import { backendName } from './backend';
 import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
+import { gradientsOrt, walkOrt } from './compute';
+import type { Composite } from './compile/reverse';
+import { FGCAM } from './rules/fgcam';
+import { channelSumOf, GRADIENT_WEIGHTS, isGradientBased, scorecamComponents } from './cam/weights';
+import { runtimeLabel, releasePrograms } from './runtime';
+import { WalkError } from './fgcam/walk';
+import type { GradientResult } from './compute';
 
 export type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction, Preprocess, BaseMethod } from './types';
 export { INPUT } from './fgcam/walk';
@@ -77,11 +84,111 @@ function fgcamMaps(ctx: ComponentContext, camLayer: string, opts: ExplainOptions
   }
 }
 
+/** Where explain() computes: compiled ONNX graphs on ONNX Runtime, or the tfjs path (kept selectable while it is migrated away). */
+export type ComputePath = 'onnxruntime' | 'tfjs';
+let computePath: ComputePath = 'onnxruntime';
+
+export function setComputePath(p: ComputePath): void {
+  computePath = p;
+}
+
+export function getComputePath(): ComputePath {
+  return computePath;
+}
+
+function softmax(logits: Float32Array): Float32Array {
+  let m = -Infinity;
+  for (const v of logits) m = Math.max(m, v);
+  let z = 0;
+  const e = Float64Array.from(logits, (v) => {
+    const t = Math.exp(v - m);
+    z += t;
+    return t;
+  });
+  return Float32Array.from(e, (v) => v / z);
+}
+
+function classCount(g: Graph): number {
+  return nodeByName(g, g.output).outputShape.reduce((a, b) => a * b, 1);
+}
+
+/** Components of `base` at `layer` from the gradient pass's activations and gradients. */
+async function componentsAt(g: Graph, x: Float32Array, fw: GradientResult, layer: string, opts: ExplainOptions): Promise<Float32Array> {
+  const a = fw.acts.get(layer)!;
+  if (isGradientBased(opts.base)) return GRADIENT_WEIGHTS[opts.base](a, fw.grads.get(layer)!);
+  return scorecamComponents(g, x, a, { classIndex: fw.classIndex, batch: opts.scoreBatch ?? 16, onProgress: opts.onProgress });
+}
+
+/** The input node's map under "input", as every caller expects. */
+function renameInput(g: Graph, maps: Record<string, LayerMap>): Record<string, LayerMap> {
+  const out: Record<string, LayerMap> = {};
+  for (const [k, m] of Object.entries(maps)) {
+    const key = k === g.nodes[0].name ? INPUT : k;
+    out[key] = { ...m, layer: key };
+  }
+  return out;
+}
+
+/**
+ * FG-CAM's walk on the compiled reverse pass: relevance `e` (NHWC components at camLayer)
+ * carried down by `composite`. Throws a WalkError (with the maps finished above) at a layer
+ * the composite cannot pass.
+ */
+export async function fgcamWalk(g: Graph, x: Float32Array, camLayer: string, e: Float32Array, shape: [number, number, number], composite: Composite = FGCAM): Promise<Record<string, LayerMap>> {
+  const res = await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } });
+  const maps = renameInput(g, res.maps);
+  if (res.stopped) throw new WalkError(g, res.stopped.node, camLayer, res.stopped.cause, maps);
+  return maps;
+}
+
+async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptions, labels?: string[]): Promise<Explanation> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const classes = classCount(g);
+  if (opts.classIndex !== undefined && (!Number.isInteger(opts.classIndex) || opts.classIndex < 0 || opts.classIndex >= classes)) {
+    throw new Error(`Class index ${opts.classIndex} is out of range: the model has ${classes} classes (0..${classes - 1}).`);
+  }
+  const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
+  const walkOn = opts.walk !== false;
+  // No CAM at the raw input: it has no channels of features.
+  const baseLayers = (opts.baseCamLayers ?? []).filter((l) => nodeName(g, l) !== g.nodes[0].name);
+  const layers = [...new Set([...(walkOn ? [camLayer] : []), ...baseLayers.map((l) => nodeName(g, l))])];
+  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, isGradientBased(opts.base));
+  const probs = softmax(fw.logits);
+  const classIndex = fw.classIndex;
+  timings.forward = performance.now() - t0;
+  let maps: Record<string, LayerMap> = {};
+  if (walkOn) {
+    const t1 = performance.now();
+    const a = fw.acts.get(camLayer)!;
+    let e = await componentsAt(g, xData, fw, camLayer, opts);
+    if (opts.denoise) e = denoiseComponents(e, a.shape[0] * a.shape[1], a.shape[2]);
+    timings.components = performance.now() - t1;
+    const t2 = performance.now();
+    maps = await fgcamWalk(g, xData, camLayer, e, a.shape);
+    timings.walk = performance.now() - t2;
+  }
+  const t3 = performance.now();
+  const baseMaps: Record<string, LayerMap> = {};
+  for (const layer of baseLayers) {
+    const name = nodeName(g, layer);
+    baseMaps[layer] = channelSumOf(layer, await componentsAt(g, xData, fw, name, opts), fw.acts.get(name)!.shape);
+  }
+  timings.baseCams = performance.now() - t3;
+  timings.total = performance.now() - t0;
+  return { backend: runtimeLabel(), base: opts.base, denoise: opts.denoise, classIndex, camLayer, probs, top: topK(probs, 5, labels), maps, baseMaps, timings };
+}
+
 /**
  * Explains one preprocessed input (Float32Array of graph.inputShape, NHWC, batch 1).
  * One walk yields FG-CAM maps at every spatial layer from the CAM layer down to "input".
  */
 export async function explain(g: Graph, xData: Float32Array, opts: ExplainOptions, labels?: string[]): Promise<Explanation> {
+  if (computePath === 'onnxruntime') return explainCompiled(g, xData, opts, labels);
+  return explainTfjs(g, xData, opts, labels);
+}
+
+async function explainTfjs(g: Graph, xData: Float32Array, opts: ExplainOptions, labels?: string[]): Promise<Explanation> {
   const t0 = performance.now();
   const timings: Record<string, number> = {};
   const x = tf.tensor4d(xData, [1, ...g.inputShape]);
@@ -133,5 +240,6 @@ export async function explain(g: Graph, xData: Float32Array, opts: ExplainOption
 /** Frees a model: its weights and the rule caches built from them. */
 export function disposeModel(g: Graph): void {
   for (const n of g.nodes) if (isConv(n)) releaseKernels(n);
+  void releasePrograms(g);
   disposeGraph(g);
 }

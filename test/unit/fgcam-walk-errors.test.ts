@@ -4,10 +4,10 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { GraphBuilder, randomInput } from '../helpers/graphs';
 import { setup } from '../helpers/backend';
-import { detectCamLayer, explain } from '../../src/engine/explain';
+import { detectCamLayer, explain, fgcamWalk } from '../../src/engine/explain';
 import { WalkError } from '../../src/engine/fgcam/walk';
-import { RULES } from '../../src/engine/fgcam/rules';
-import type { Graph } from '../../src/engine/model/graph';
+import { FGCAM } from '../../src/engine/rules/fgcam';
+import { nodeByName, type Graph } from '../../src/engine/model/graph';
 
 before(setup);
 
@@ -86,17 +86,20 @@ describe('layers the walk cannot pass', () => {
   });
 
   it('an op kind without a rule is named as such', async () => {
-    const saved = RULES.activation;
-    delete (RULES as Partial<typeof RULES>).activation;
-    try {
-      // ReLUs fused into convs need no rule of their own: use a standalone activation node
-      const e = await walkError(denseBelowCam(true));
-      assert.equal(e.layer, 'relu_c');
-      assert.match(e.message, /'relu_c' \(activation\): there is no relevance rule for its op kind 'activation'\./);
-      assert.deepEqual(e.explainable, ['relu_c']);
-    } finally {
-      RULES.activation = saved;
-    }
+    // ReLUs fused into convs need no rule of their own: use a standalone activation node, and a
+    // composite (the walk's parameter) that lacks the activation rule.
+    const g = denseBelowCam(true);
+    const cam = detectCamLayer(g);
+    const shape = nodeByName(g, cam).outputShape as [number, number, number];
+    const { activation: _dropped, ...rules } = FGCAM.rules;
+    const e = await fgcamWalk(g, randomInput(g), cam, new Float32Array(shape[0] * shape[1] * shape[2]).fill(1), shape, { name: 'no activation rule', rules }).then(
+      () => assert.fail('the walk did not fail'),
+      (err: Error) => err,
+    );
+    assert.ok(e instanceof WalkError, e.message);
+    assert.equal(e.layer, 'relu_c');
+    assert.match(e.message, /'relu_c' \(activation\): there is no relevance rule for its op kind 'activation'\./);
+    assert.deepEqual(e.explainable, ['relu_c']);
   });
 
   it('leaks no tensors when the walk fails', async () => {

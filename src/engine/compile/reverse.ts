@@ -62,7 +62,7 @@ export function reversePass(f: Forward, composite: Composite, start: Map<string,
     const rule = composite.rules[node.op.kind];
     let rIns: Array<string | null>;
     try {
-      if (!rule) throw new Error(`there is no ${composite.name} rule for its op kind '${node.op.kind}'`);
+      if (!rule) throw new Error(`there is no relevance rule for its op kind '${node.op.kind}'`);
       rIns = rule({
         b,
         f,
