@@ -1,10 +1,10 @@
 // The vocabulary both front ends offer (CLI flags, fgcam.* settings): backends, preprocessing
 // presets, colormaps, input sizes. One list each, re-exported from where the engine defines it.
-import type { BackendPreference } from '../engine/backend';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/backend';
 
 export { COLORMAPS, isColormap, type ColormapName } from '../engine/image/colormap';
 export { PRESET_NAMES, DEFAULT_PRESET, parsePreprocess } from '../engine/image/preprocess';
 export { parseInputSize } from '../engine/model/load';
 export type { BackendPreference } from '../engine/backend';
 
-export const BACKENDS: readonly BackendPreference[] = ['auto', 'wasm', 'cpu', 'node'];
+export const BACKENDS: readonly BackendPreference[] = BACKEND_PREFERENCES;

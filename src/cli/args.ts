@@ -52,14 +52,14 @@ for any other method. Folders: their PNG/JPEG/BMP images (not recursive).
   --opacity <a>         overlay heatmap opacity, 0..1 (default: 0.5)
   --force               overwrite existing output files
   --json                print one JSON document with all results to stdout
-  --backend <b>         auto | wasm | cpu | node (default: auto)
+  --backend <b>         auto | native | wasm | cuda | directml | coreml (default: auto)
   -h, --help            show this help`;
 
-export const LAYERS_USAGE = `Usage: fgcam layers --model <model.json|.onnx> [--json] [--backend auto|wasm|cpu|node]
+export const LAYERS_USAGE = `Usage: fgcam layers --model <model.json|.onnx> [--json] [--backend auto|native|wasm]
 
 Lists the model's layers in order with output shapes; "*" marks layers you can pass to --layer.`;
 
-export const DEMO_USAGE = `Usage: fgcam demo [--out <dir>] [--force] [--backend auto|wasm|cpu|node]
+export const DEMO_USAGE = `Usage: fgcam demo [--out <dir>] [--force] [--backend auto|native|wasm]
 
 Copies the bundled sample images to <dir> (default ./fgcam-demo-output) and explains them with
 the bundled fashion-vgg model at the input and at every max-pooling layer.`;

@@ -44,7 +44,7 @@ model's top-1 class: deletion and insertion AUC (RISE), Average Drop and Increas
   --batch <n>           inputs per forward batch (default 16)
   --force               overwrite an existing report and plots
   --json                print all scores as one JSON document on stdout
-  --backend <b>         auto | wasm | cpu | node (default: auto)
+  --backend <b>         auto | native | wasm | cuda | directml | coreml (default: auto)
   -h, --help            show this help`;
 
 export interface EvaluateArgs {

@@ -1,5 +1,7 @@
-// Picks the fastest tfjs backend that loads here: tfjs-node, else wasm, else cpu.
-// The engine only uses tfjs-core ops, so the choice changes speed, never results.
+// Starts the compute runtime. ONNX Runtime (runtime.ts) runs every explanation: 'auto' /
+// 'native' (onnxruntime-node, CPU), 'wasm' (onnxruntime-web), 'cuda' / 'directml' / 'coreml'
+// (GPU providers, where the user has them). The tfjs path is still selectable while it is
+// migrated away ('wasm-tfjs', 'node' = tfjs-node, 'cpu'); tfjs also still backs model loading.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core alone registers no gradients (the tfjs umbrella package does).
@@ -7,7 +9,12 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 import * as path from 'path';
 import * as fs from 'fs';
 
-export type BackendPreference = 'auto' | 'node' | 'wasm' | 'cpu';
+import { initRuntime, runtimeLabel, type RuntimePreference } from './runtime';
+import { setComputePath } from './explain-path';
+
+export type BackendPreference = RuntimePreference | 'wasm-tfjs' | 'node' | 'cpu';
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cuda', 'directml', 'coreml', 'wasm-tfjs', 'node', 'cpu'];
+const TFJS_PREFERENCES = new Set<BackendPreference>(['wasm-tfjs', 'node', 'cpu']);
 
 export interface BackendInfo {
   name: string;
@@ -225,6 +232,19 @@ async function tryWasm(warnings: string[], wasmDir?: string): Promise<boolean> {
 /** Initialises the backend once; later calls return the same info. */
 export async function initBackend(pref: BackendPreference = 'auto', wasmDir?: string): Promise<BackendInfo> {
   if (current) return current;
+  if (TFJS_PREFERENCES.has(pref)) {
+    setComputePath('tfjs');
+    return initTfjs(pref === 'wasm-tfjs' ? 'wasm' : (pref as 'node' | 'cpu'), wasmDir);
+  }
+  setComputePath('onnxruntime');
+  // Model loading still reads tfjs tensors: the plain cpu backend serves it without a start-up cost.
+  const tfInfo = await initTfjs('cpu', wasmDir);
+  const rt = await initRuntime(pref as RuntimePreference);
+  current = { name: runtimeLabel(), threads: rt.threads, warnings: [...rt.warnings, ...tfInfo.warnings] };
+  return current;
+}
+
+async function initTfjs(pref: 'auto' | 'node' | 'wasm' | 'cpu', wasmDir?: string): Promise<BackendInfo> {
   // The cpu backend greets its first use in Node with an "install tfjs-node" banner; we use it
   // for checks and as the last resort, and say which backend runs ourselves.
   const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | undefined;

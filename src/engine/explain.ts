@@ -15,6 +15,7 @@ import type { Composite } from './compile/reverse';
 import { FGCAM } from './rules/fgcam';
 import { channelSumOf, GRADIENT_WEIGHTS, isGradientBased, scorecamComponents } from './cam/weights';
 import { runtimeLabel, releasePrograms } from './runtime';
+import { getComputePath } from './explain-path';
 import { WalkError } from './fgcam/walk';
 import type { GradientResult } from './compute';
 
@@ -84,17 +85,7 @@ function fgcamMaps(ctx: ComponentContext, camLayer: string, opts: ExplainOptions
   }
 }
 
-/** Where explain() computes: compiled ONNX graphs on ONNX Runtime, or the tfjs path (kept selectable while it is migrated away). */
-export type ComputePath = 'onnxruntime' | 'tfjs';
-let computePath: ComputePath = 'onnxruntime';
-
-export function setComputePath(p: ComputePath): void {
-  computePath = p;
-}
-
-export function getComputePath(): ComputePath {
-  return computePath;
-}
+export { setComputePath, getComputePath } from './explain-path';
 
 function softmax(logits: Float32Array): Float32Array {
   let m = -Infinity;
@@ -166,6 +157,8 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     timings.components = performance.now() - t1;
     const t2 = performance.now();
     maps = await fgcamWalk(g, xData, camLayer, e, a.shape);
+    // At the CAM layer the map is the components' channel sum: the same numbers as its base CAM.
+    maps[camLayer] = channelSumOf(camLayer, e, a.shape);
     timings.walk = performance.now() - t2;
   }
   const t3 = performance.now();
@@ -184,7 +177,7 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
  * One walk yields FG-CAM maps at every spatial layer from the CAM layer down to "input".
  */
 export async function explain(g: Graph, xData: Float32Array, opts: ExplainOptions, labels?: string[]): Promise<Explanation> {
-  if (computePath === 'onnxruntime') return explainCompiled(g, xData, opts, labels);
+  if (getComputePath() === 'onnxruntime') return explainCompiled(g, xData, opts, labels);
   return explainTfjs(g, xData, opts, labels);
 }
 

@@ -4,10 +4,9 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { GraphBuilder, randomInput, tinyVgg } from '../helpers/graphs';
 import { setup, sum } from '../helpers/backend';
-import { explain, listLayers, detectCamLayer } from '../../src/engine/explain';
-import { runForward, disposeForward } from '../../src/engine/model/forward';
-import { components } from '../../src/engine/cam/components';
-import { walk } from '../../src/engine/fgcam/walk';
+import { explain, listLayers, detectCamLayer, fgcamWalk } from '../../src/engine/explain';
+import { gradientsOrt } from '../../src/engine/compute';
+import { GRADIENT_WEIGHTS, scorecamComponents } from '../../src/engine/cam/weights';
 import type { Graph } from '../../src/engine/model/graph';
 
 before(setup);
@@ -34,23 +33,22 @@ function mixedNet(): Graph {
   return b.build(cur);
 }
 
-function checkWalk(g: Graph, camLayer: string, base: 'gradcam' | 'scorecam') {
-  const x = tf.tensor4d(randomInput(g), [1, ...g.inputShape]);
-  const fwd = runForward(g, x);
-  const e = components(base, { g, acts: fwd.acts, x, c: 1, scoreBatch: 4 }, camLayer);
-  const total = sum(e.dataSync());
-  const maps = walk(g, fwd.acts, camLayer, e, x);
-  e.dispose();
-  disposeForward(fwd, [x]);
-  x.dispose();
+/** Components of class 1 at camLayer, carried down by the compiled FG-CAM walk. */
+async function checkWalk(g: Graph, camLayer: string, base: 'gradcam' | 'scorecam') {
+  const x = randomInput(g);
+  const fw = await gradientsOrt(g, x, 1, [camLayer], base === 'gradcam');
+  const a = fw.acts.get(camLayer)!;
+  const e = base === 'gradcam' ? GRADIENT_WEIGHTS.gradcam(a, fw.grads.get(camLayer)!) : await scorecamComponents(g, x, a, { classIndex: 1, batch: 4 });
+  const total = sum(e);
+  const maps = await fgcamWalk(g, x, camLayer, e, a.shape);
   return { total, maps };
 }
 
 describe('conservation down whole networks', () => {
   for (const base of ['gradcam', 'scorecam'] as const) {
-    it(`VGG-shaped chain (${base}): sum(map) = sum(components) at every layer`, () => {
+    it(`VGG-shaped chain (${base}): sum(map) = sum(components) at every layer`, async () => {
       const g = tinyVgg();
-      const { total, maps } = checkWalk(g, detectCamLayer(g), base);
+      const { total, maps } = await checkWalk(g, detectCamLayer(g), base);
       assert.ok(Math.abs(total) > 1e-6, 'components are not all zero');
       const spatial = listLayers(g).filter((l) => l.spatial).map((l) => l.name);
       assert.deepEqual(Object.keys(maps).sort(), spatial.sort());
@@ -61,10 +59,10 @@ describe('conservation down whole networks', () => {
       assert.equal(maps.input.raw.length, h * w);
     });
   }
-  it('residual, depthwise, concat, padding and strided TF-same convs', () => {
+  it('residual, depthwise, concat, padding and strided TF-same convs', async () => {
     const g = mixedNet();
     assert.equal(detectCamLayer(g), 'head_conv');
-    const { total, maps } = checkWalk(g, 'head_conv', 'gradcam');
+    const { total, maps } = await checkWalk(g, 'head_conv', 'gradcam');
     assert.ok(Math.abs(total) > 1e-6);
     for (const layer of ['head_conv', 'cat', 'pw', 'dw', 'res_add', 'stem', 'stem_pad', 'input']) {
       // the cuts: all relevance passes through each of these
