@@ -10,6 +10,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pass=0; fail=0
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the checkout
 export FGCAM_CACHE="${FGCAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fgcam}"
 RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/fgcam-run.XXXXXX")"
 trap 'rm -rf "$RUN_TMP"' EXIT

@@ -39,11 +39,15 @@ clean_npm() {
   for v in $(compgen -e); do
     case "$v" in npm_*|NPM_*|INIT_CWD) unset_args+=(-u "$v") ;; esac
   done
-  env "${unset_args[@]}" PATH="$clean_path" "$@"
+  env "${unset_args[@]}" PATH="$clean_path" ${NPM_GLOBALCONFIG:+npm_config_globalconfig="$NPM_GLOBALCONFIG"} "$@"
 }
 
 command -v node >/dev/null || die "node not found (need Node >= 20 on PATH)"
 command -v npm >/dev/null || die "npm not found"
+# The machine's global npmrc (registry, CA file) as the system Node's npm finds it: under Node 24
+# npm would look for it beside Node 24 instead, and a clean environment no longer names it.
+NPM_GLOBALCONFIG="$(clean_npm npm config get globalconfig)"
+log "npm global config: $NPM_GLOBALCONFIG"
 log "cache: $CACHE"
 mkdir -p "$CACHE"
 
