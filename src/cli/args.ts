@@ -14,6 +14,7 @@ Commands:
   layers --model <model.json|.onnx>                      list the model's layers and shapes
   demo [--out <dir>]                               explain the bundled samples with the bundled model
   evaluate <folder> --model <model.json|.onnx>           deletion/insertion faithfulness of every method
+  predict <folder> --model <model.json|.onnx>            review a labelled dataset: accuracy, confusions, mistakes
 
 Options:
   -h, --help       show help (also: fgcam <command> --help)

@@ -36,6 +36,8 @@ async function run(argv: string[]): Promise<number> {
   try {
     if (argv[0] === 'evaluate') return await (await import('./evaluate')).runEvaluate(argv.slice(1)); // issue 7: own parser in evaluate.ts
     if (['help', '-h', '--help'].includes(c0(argv)) && argv[1] === 'evaluate') return await (await import('./evaluate')).runEvaluate(['--help']);
+    if (argv[0] === 'predict') return await (await import('./predict')).runPredict(argv.slice(1));
+    if (['help', '-h', '--help'].includes(c0(argv)) && argv[1] === 'predict') return await (await import('./predict')).runPredict(['--help']);
     c = parseCommand(argv);
     switch (c.cmd) {
       case 'help':

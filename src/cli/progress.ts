@@ -35,6 +35,18 @@ export class Progress {
     if (this.enabled && this.tty && this.done < this.total) this.draw();
   }
 
+  /** Jumps to `done` (runs that finish items in batches); without a terminal, a line every 10%. */
+  set(done: number, note = ''): void {
+    const before = this.done;
+    this.done = done;
+    this.current = note;
+    if (!this.enabled) return;
+    if (this.tty) this.draw();
+    else if (Math.floor((10 * done) / Math.max(this.total, 1)) > Math.floor((10 * before) / Math.max(this.total, 1))) {
+      this.out.write(`[${done}/${this.total}]${note ? ` ${note}` : ''}\n`);
+    }
+  }
+
   end(): void {
     if (this.enabled && this.tty) this.out.write('\r\x1b[K');
   }
