@@ -1,11 +1,14 @@
-// `fgcam demo`: the bundled fashion-vgg model on the bundled samples, explained at the
-// input and at every max-pooling layer, heatmap + overlay next to copies of the samples.
+// `fgcam demo`: the bundled fashion-vgg model reviews the bundled labelled folder
+// (samples/fashion-review: accuracy, the worst mistakes, a report in <out>/review), then
+// explains the bundled samples at the input and at every max-pooling layer, heatmap +
+// overlay next to copies of the samples.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { packageRoot } from './root';
 import { runExplain } from './run';
 import type { BackendPreference } from '../app/options';
 import { fgcamId } from '../engine/methods';
+import { reviewFolder } from './predict';
 
 /** Marks a folder as the demo's own, so a re-run may replace what an earlier run wrote. */
 const MARKER = '.fgcam-demo';
@@ -42,12 +45,23 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
   }
   fs.mkdirSync(out, { recursive: true });
   fs.writeFileSync(path.join(out, MARKER), 'Written by `fgcam demo`; a re-run replaces the files in this folder.\n');
+  const say = opts.json ? process.stderr : process.stdout;
+  const dataset = path.join(samplesDir, 'fashion-review');
+  if (fs.existsSync(dataset)) {
+    say.write(`fgcam demo: reviewing the labelled folder ${dataset} (one class per folder)\n`);
+    const reviewed = await reviewFolder(
+      { mode: 'score', folder: dataset, model, labels: fs.existsSync(labels) ? labels : undefined, out: path.join(out, 'review'), batch: 64, force: false, json: false, backend: opts.backend },
+      say,
+    );
+    if (reviewed !== 0) return reviewed;
+    say.write(`fgcam demo: the review is in ${path.join(out, 'review', 'report.md')}; now explaining single images\n`);
+  }
   const copies = samples.map((f) => {
     const dest = path.join(out, f);
     fs.copyFileSync(path.join(samplesDir, f), dest);
     return dest;
   });
-  (opts.json ? process.stderr : process.stdout).write(`fgcam demo: ${copies.length} samples copied to ${out}\n`);
+  say.write(`fgcam demo: ${copies.length} samples copied to ${out}\n`);
   const code = await runExplain(
     {
       inputs: copies,
@@ -70,6 +84,6 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
       pickLayers: (layers) => ['input', ...layers.filter((l) => l.className === 'MaxPooling2D').map((l) => l.name)],
     },
   );
-  (opts.json ? process.stderr : process.stdout).write(`fgcam demo: outputs are in ${out}\n`);
+  say.write(`fgcam demo: outputs are in ${out}\n`);
   return code;
 }

@@ -3,15 +3,13 @@
 // files, prints a summary (or the whole document with --json). Ctrl-C stops after the batch
 // in flight; a re-run resumes from the cache. `--merge DIR...` combines shard outputs.
 import * as path from 'node:path';
-import type { BackendPreference } from '../engine/backend';
 import type { Preprocess } from '../engine/types';
-import { parseInputSize } from '../engine/model/load';
-import { DEFAULT_PRESET, PRESET_NAMES } from '../engine/image/preprocess';
+import { BACKENDS, parseInputSize, PRESET_NAMES, type BackendPreference } from '../app/options';
 import { parseShard, type Shard } from '../app/dataset/shard';
 import { defaultOutputFolder, prepareOutputFolder } from '../app/dataset/outdir';
 import type { ReviewDocument } from '../app/dataset/review';
-import { BACKENDS, oneOf, parse, preprocessOption, UsageError } from './args';
-import { labelsBesideModel, loadLabels } from './labels';
+import { labelsBesideModel, loadLabels } from '../app/labels';
+import { oneOf, parse, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
 
 export const PREDICT_USAGE = `Usage: fgcam predict <folder> --model <model> [options]
@@ -159,7 +157,8 @@ function classNames(file: string | undefined, model: string, count: number, warn
 }
 
 async function runMerge(a: Extract<PredictArgs, { mode: 'merge' }>, out: NodeJS.WriteStream): Promise<number> {
-  const { mergeReviews, readReview } = await import('../app/dataset/review');
+  const { readReview } = await import('../app/dataset/document');
+  const { mergeReviews } = await import('../app/dataset/merge');
   const { writeReview } = await import('../app/dataset/writers');
   const dirs = a.dirs.map((d) => path.resolve(d));
   const parents = [...new Set(dirs.map((d) => path.dirname(d)))];
@@ -186,32 +185,39 @@ export async function runPredict(argv: string[]): Promise<number> {
     return 0;
   }
   const out = a.json ? process.stderr : process.stdout;
-  if (a.mode === 'merge') return runMerge(a, out);
+  return a.mode === 'merge' ? runMerge(a, out) : reviewFolder(a, out);
+}
+
+/** Scores one folder (or shard) and reports; also the first half of `fgcam demo`. */
+export async function reviewFolder(a: Extract<PredictArgs, { mode: 'score' }>, out: NodeJS.WriteStream): Promise<number> {
   const warn = (s: string) => process.stderr.write(s + '\n');
-  const { initBackend } = await import('../engine/backend');
-  const { loadModel } = await import('../engine/explain');
-  const { classCount } = await import('../engine/predict');
+  // Loaded lazily so --help and usage errors never pay for the engine's start-up.
+  const { startBackend, warningsToShow } = await import('../app/backend');
+  const { ModelSession } = await import('../app/session');
   const { reviewDataset } = await import('../app/dataset/review');
 
-  const backend = await initBackend(a.backend);
-  if (a.backend !== 'auto' || backend.name === 'cpu') for (const w of backend.warnings) warn(`fgcam: warning: ${w}`);
+  const backend = await startBackend(a.backend);
+  for (const w of warningsToShow(a.backend, backend)) warn(`fgcam: warning: ${w}`);
   const fail = (m: string) => {
     warn(`fgcam: error: ${m}`);
     return 1;
   };
-  let graph;
+  let session;
   try {
-    graph = await loadModel(a.model, { inputSize: a.inputSize });
+    session = await ModelSession.open(a.model, { inputSize: a.inputSize });
   } catch (e) {
     return fail(`cannot load the model ${a.model}: ${msg(e)}`);
   }
+  const graph = session.graph;
   let classes: string[];
   try {
-    classes = classNames(a.labels, a.model, classCount(graph), warn);
+    if (!session.numClasses) throw new Error(`the model ${a.model} has no class axis in its output`);
+    classes = classNames(a.labels, a.model, session.numClasses, warn);
   } catch (e) {
+    session.dispose();
     return fail(msg(e));
   }
-  const preprocess = a.preprocess ?? { preset: graph.defaultPreprocess ?? DEFAULT_PRESET };
+  const preprocess = session.preprocess(a.preprocess).pre;
   const outDir = path.resolve(a.out ?? defaultOutputFolder(a.folder, a.shard));
 
   // Ctrl-C: stop after the batch in flight (the cache keeps it); a second one quits at once.
@@ -259,5 +265,6 @@ export async function runPredict(argv: string[]): Promise<number> {
     return fail(msg(e));
   } finally {
     process.off('SIGINT', onSigint);
+    session.dispose();
   }
 }

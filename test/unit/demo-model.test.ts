@@ -54,6 +54,12 @@ describe('fgcam demo', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')));
     assert.match(r.stdout, /top-3: 9 Ankle boot/);
+    // First the review of samples/fashion-review: accuracy, worst mistakes, a report.
+    if (fs.existsSync(path.join(ROOT, 'samples', 'fashion-review'))) {
+      assert.match(r.stdout, /500 images scored, 500 with truth: accuracy \d+\.\d\d% \(\d+\/500\)/);
+      assert.match(r.stdout, /most confident mistakes:\n  \S+\.png: .+ predicted as /);
+      assert.ok(fs.existsSync(path.join(out, 'review', 'report.md')));
+    }
     const files = new Set(fs.readdirSync(out));
     for (const s of samples) {
       const stem = s.file.replace(/\.png$/, '');

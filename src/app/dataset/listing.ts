@@ -3,7 +3,8 @@
 // (names containing ".fgcam-") and the review's output folder are skipped.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { looksLikeImagePath } from '../../engine/image/decode';
+import { looksLikeImagePath } from '../images';
+import { isOwnOutput } from '../files';
 
 export interface Listing {
   /** Relative paths ('/'-separated), sorted by code unit. */
@@ -11,8 +12,6 @@ export interface Listing {
   /** Folders that could not be read, with the reason (the rest of the listing still counts). */
   unreadable: { path: string; error: string }[];
 }
-
-const isOwnOutput = (name: string) => name.includes('.fgcam-');
 
 /** Lists PNG/JPEG/BMP files (by extension) under `root`; `exclude` are absolute folders to skip. */
 export function listDatasetImages(root: string, exclude: string[] = []): Listing {

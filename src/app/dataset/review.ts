@@ -1,44 +1,21 @@
 // A dataset review from end to end, for the CLI and the extension alike: list the folder,
 // find the truth, take this shard's slice, score what the cache does not hold, summarise,
-// write the report files. `mergeReviews` combines the review.json of several shards.
+// write the report files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Graph } from '../../engine/model/graph';
 import type { Preprocess } from '../../engine/types';
 import { ReviewCache, modelFingerprint } from './cache';
+import { buildDocument, type Failed, type ReviewDocument } from './document';
 import { listDatasetImages } from './listing';
-import { prepareOutputFolder, REVIEW_JSON } from './outdir';
+import { prepareOutputFolder } from './outdir';
 import { scoreImages, type ScoreProgress } from './score';
 import { shardSlice, type Shard } from './shard';
-import { resultOf, summarize, type ImageResult, type Summary } from './summary';
+import { resultOf, type ImageResult } from './summary';
 import { truthFromCsv, truthFromFolders, type Truth } from './truth';
 import { writeReview } from './writers';
 
-export const REVIEW_FORMAT = 'fgcam-review/1';
-
-export interface Failed {
-  path: string;
-  error: string;
-}
-
-/** What `--json` prints and review.json holds. Paths are relative to `root`, '/'-separated. */
-export interface ReviewDocument extends Summary {
-  format: typeof REVIEW_FORMAT;
-  /** The dataset folder (absolute). */
-  root: string;
-  model: string;
-  /** Fingerprint of the model files, preprocessing and input size (the cache key). */
-  modelKey: string;
-  truthSource: 'folders' | 'csv';
-  /** This run's slice, or null for the whole folder. */
-  shard: Shard | null;
-  /** The shards a merged document was made from (empty otherwise). */
-  shards: Shard[];
-  failed: Failed[];
-  unmatched: Truth['unmatched'];
-  missing: string[];
-  results: ImageResult[];
-}
+export type { ReviewDocument } from './document';
 
 export interface ReviewOptions {
   root: string;
@@ -67,20 +44,6 @@ export interface ReviewRun {
   /** Images taken from the cache, of doc.images + doc.failed.length. */
   cached: number;
   written: string[];
-}
-
-/** Results, failures and summary from per-image outcomes. */
-export function buildDocument(
-  base: Omit<ReviewDocument, keyof Summary | 'format' | 'failed' | 'results'>,
-  classes: string[],
-  results: ImageResult[],
-  failed: Failed[],
-): ReviewDocument {
-  // Path order everywhere: a merge of shards then equals the whole-folder run.
-  const cmp = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  results = [...results].sort(cmp);
-  const unmatched = [...base.unmatched].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { format: REVIEW_FORMAT, ...base, unmatched, ...summarize(classes, results), failed: [...failed].sort(cmp), results };
 }
 
 export async function reviewDataset(o: ReviewOptions): Promise<ReviewRun> {
@@ -157,73 +120,3 @@ function tallyIn(truth: Truth, files: string[], csv: boolean, first: boolean): T
   return truth.unmatched.filter((u) => counts.has(u.name)).map((u) => ({ ...u, images: counts.get(u.name)! }));
 }
 
-/** Reads `<dir>/review.json`, checking it is one. */
-export function readReview(dir: string): ReviewDocument {
-  const file = path.join(dir, REVIEW_JSON);
-  let doc: ReviewDocument;
-  try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${dir} has no ${REVIEW_JSON}: not a finished review (did that shard complete?)` : `${file}: ${(e as Error).message}`);
-  }
-  if (doc.format !== REVIEW_FORMAT || !Array.isArray(doc.results)) throw new Error(`${file} is not a review written by fgcam predict`);
-  return doc;
-}
-
-/** One document from shard outputs: the same model, classes and split; every shard present, none twice. */
-export function mergeReviews(docs: { dir: string; doc: ReviewDocument }[]): ReviewDocument {
-  if (!docs.length) throw new Error('nothing to merge');
-  const [first] = docs;
-  for (const { dir, doc } of docs) {
-    if (doc.modelKey !== first.doc.modelKey) throw new Error(`${dir} was scored with another model or preprocessing than ${first.dir}; merge only shards of one run`);
-    if (JSON.stringify(doc.classes) !== JSON.stringify(first.doc.classes)) throw new Error(`${dir} has other class names than ${first.dir}`);
-    if (doc.truthSource !== first.doc.truthSource) throw new Error(`${dir} took its truth from ${doc.truthSource}, ${first.dir} from ${first.doc.truthSource}`);
-  }
-  const parts = docs.flatMap(({ dir, doc }) => (doc.shards.length ? doc.shards : doc.shard ? [doc.shard] : []).map((s) => ({ dir, s })));
-  if (parts.length) {
-    const n = parts[0].s.count;
-    if (parts.length !== docs.length && docs.some((d) => !d.doc.shard && !d.doc.shards.length)) throw new Error('cannot merge whole-folder reviews with shards');
-    if (parts.some((p) => p.s.count !== n)) throw new Error(`the shards were cut in different numbers of slices (${[...new Set(parts.map((p) => p.s.count))].join(', ')})`);
-    const seen = new Map<number, string>();
-    for (const p of parts) {
-      if (seen.has(p.s.index)) throw new Error(`shard ${p.s.index}/${n} is given twice (${seen.get(p.s.index)} and ${p.dir})`);
-      seen.set(p.s.index, p.dir);
-    }
-    const absent = Array.from({ length: n }, (_, i) => i).filter((i) => !seen.has(i));
-    if (absent.length) throw new Error(`shard${absent.length > 1 ? 's' : ''} ${absent.map((i) => `${i}/${n}`).join(', ')} missing: merge the outputs of all ${n} shards`);
-  }
-  const byPath = new Map<string, string>();
-  const results: ImageResult[] = [];
-  const failed: Failed[] = [];
-  for (const { dir, doc } of docs) {
-    for (const r of [...doc.results, ...doc.failed]) {
-      if (byPath.has(r.path)) throw new Error(`${r.path} is in both ${byPath.get(r.path)} and ${dir}`);
-      byPath.set(r.path, dir);
-    }
-    results.push(...doc.results);
-    failed.push(...doc.failed);
-  }
-  const unmatched = new Map<string, Truth['unmatched'][number]>();
-  for (const { doc } of docs) {
-    for (const u of doc.unmatched) {
-      const e = unmatched.get(u.name);
-      unmatched.set(u.name, e ? { ...e, images: e.images + u.images } : { ...u });
-    }
-  }
-  return buildDocument(
-    {
-      root: first.doc.root,
-      model: first.doc.model,
-      modelKey: first.doc.modelKey,
-      truthSource: first.doc.truthSource,
-      shard: null,
-      shards: parts.map((p) => p.s).sort((a, b) => a.index - b.index),
-      unmatched: [...unmatched.values()],
-      missing: docs.flatMap((d) => d.doc.missing),
-    },
-    first.doc.classes,
-    results,
-    failed,
-  );
-}

@@ -2,7 +2,7 @@
 // names its class) or a CSV of `path,label`. A name matches a class when it equals the
 // label ignoring case and every non-alphanumeric character, or when it is the class index.
 import * as path from 'node:path';
-import { looksLikeImagePath } from '../../engine/image/decode';
+import { looksLikeImagePath } from '../images';
 
 export interface Truth {
   /** Relative image path -> class index. Images not in it have no truth (predictions only). */

@@ -6,8 +6,8 @@ import { encodePng } from '../../engine/image/encode';
 import { colormapTable } from '../../engine/image/colormap';
 import { Canvas, type Rgb } from '../../engine/metrics/plot';
 import type { RgbaImage } from '../../engine/image/types';
-import { writeFileAtomic } from '../../engine/files';
-import type { ReviewDocument } from './review';
+import { writeFileAtomic } from '../files';
+import type { ReviewDocument } from './document';
 import { CONFUSION_PNG, PREDICTIONS_CSV, REPORT_MD, REVIEW_JSON } from './outdir';
 
 const csvField = (s: string) => (/[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s);
