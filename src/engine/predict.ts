@@ -1,8 +1,11 @@
 // Batched inference: n preprocessed inputs in, n rows of logits and softmax out. The dataset
-// review scores whole folders through this one call; nothing here keeps activations.
+// review scores whole folders through this one call; nothing here keeps activations. It runs
+// where explain() runs: the compiled predict graph on ONNX Runtime, or the tfjs forward.
 import * as tf from '@tensorflow/tfjs-core';
 import type { Graph } from './model/graph';
 import { disposeForward, runForward } from './model/forward';
+import { getComputePath } from './explain-path';
+import { predictOrt } from './compute';
 
 export interface BatchPrediction {
   /** Pre-softmax scores, row-major n x classes. */
@@ -28,6 +31,10 @@ export async function predictBatch(g: Graph, batch: Float32Array, n: number): Pr
   const per = g.inputShape[0] * g.inputShape[1] * g.inputShape[2];
   if (!Number.isInteger(n) || n < 1 || batch.length !== n * per) {
     throw new Error(`predictBatch: ${batch.length} values are not ${n} inputs of ${g.inputShape.join('x')}`);
+  }
+  if (getComputePath() === 'onnxruntime') {
+    const r = await predictOrt(g, batch, n);
+    return { logits: Float32Array.from(r.logits), probs: Float32Array.from(r.probs) };
   }
   const x = tf.tensor4d(batch, [n, ...g.inputShape]);
   let logits: Float32Array;

@@ -73,7 +73,7 @@ test('fgcam predict --json: accuracy and confusion agree with per-image engine p
 
 test('Ctrl-C keeps what is done; the same command resumes from the cache', { skip }, async () => {
   const data = path.join(work, 'sigint-set');
-  makeDataset(data, { coat: 150, bag: 150 }, 5);
+  makeDataset(data, { coat: 300, bag: 300 }, 5);
   const out = path.join(work, 'sigint-out');
   const args = [CLI, 'predict', data, '--model', MODEL, '--out', out, '--batch', '4'];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,18 +82,18 @@ test('Ctrl-C keeps what is done; the same command resumes from the cache', { ski
     child.stderr.on('data', (d) => {
       err += d;
       // The first progress line: some batches are done, most are not.
-      if (/\[\d+\/300\]/.test(err) && !child.killed) child.kill('SIGINT');
+      if (/\[\d+\/600\]/.test(err) && !child.killed) child.kill('SIGINT');
     });
     child.on('exit', (c) => resolve(c));
   });
   assert.equal(code, 130, err);
   assert.match(err, /stopped after \d+ images.*run the same command again to resume/);
   const cached = fs.readFileSync(path.join(out, 'cache.jsonl'), 'utf8').trim().split('\n').length - 1;
-  assert.ok(cached > 0 && cached < 300, `${cached} cached`);
+  assert.ok(cached > 0 && cached < 600, `${cached} cached`);
   const again = spawnSync(process.execPath, [...args, '--json'], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 26 });
   assert.equal(again.status, 0, again.stderr);
   assert.match(again.stdout + again.stderr, new RegExp(`${cached} results from the cache`));
-  assert.equal(JSON.parse(again.stdout).images, 300);
+  assert.equal(JSON.parse(again.stdout).images, 600);
 });
 
 test("fgcam predict refuses to replace a user's report file without --force, and merge errors exit 1", { skip }, () => {
