@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { BackendPreference } from '../engine/backend';
-import type { Colormap, ErrorKind, ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, RenderReply, WorkerError, WorkerMessage, WorkerProgress, WorkerRequest } from './protocol';
+import type { Colormap, ErrorKind, EvaluateJob, ExplainJob, ExplainReply, FaithfulnessReply, ImageResult, MethodsReply, RenderReply, WorkerError, WorkerMessage, WorkerProgress, WorkerRequest } from './protocol';
 import type { LayerMap } from '../engine/types';
 
 export class EngineError extends Error implements WorkerError {
@@ -32,6 +32,8 @@ export interface EngineClientOptions {
   log: (line: string) => void;
   /** Per-request timeout in ms (explanations of big models on the cpu backend are slow). */
   timeoutMs?: number;
+  /** Environment of the worker thread (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export class EngineClient {
@@ -71,6 +73,11 @@ export class EngineClient {
     return this.request({ op: 'compareMethods', job, layer }, onProgress) as Promise<MethodsReply>;
   }
 
+  /** `fgcam evaluate`: one image scored by every method of the job. */
+  score(job: EvaluateJob, image: string): Promise<ImageResult> {
+    return this.request({ op: 'score', job, image }) as Promise<ImageResult>;
+  }
+
   get busy(): boolean {
     return this.pending.size > 0;
   }
@@ -101,7 +108,7 @@ export class EngineClient {
   }
 
   private start(pref: BackendPreference): void {
-    const w = new Worker(path.join(this.opts.distDir, 'worker.js'));
+    const w = new Worker(path.join(this.opts.distDir, 'worker.js'), this.opts.env ? { env: this.opts.env } : undefined);
     this.worker = w;
     this.backendPref = pref;
     this.backendName = undefined;

@@ -8,3 +8,5 @@ export { parseInputSize } from '../engine/model/load';
 export type { BackendPreference } from '../engine/backend';
 
 export const BACKENDS: readonly BackendPreference[] = BACKEND_PREFERENCES;
+export { DEFAULT_BLUR } from '../engine/metrics/blur';
+export { DEFAULT_STEP } from '../engine/metrics/curves';

@@ -5,6 +5,9 @@
 import type { BackendPreference } from '../engine/backend';
 import type { ColormapName } from '../engine/image/colormap';
 import type { ExplainOptions, LayerInfo, LayerMap, Preprocess } from '../engine/types';
+import type { EvaluateJob, ImageResult } from './evaluate/job';
+
+export type { EvaluateJob, ImageResult } from './evaluate/job';
 
 export type Colormap = ColormapName;
 
@@ -89,7 +92,9 @@ export type WorkerRequest =
    */
   | { op: 'faithfulness'; job: ExplainJob; layer: string; map?: LayerMap }
   /** Every comparison method scored at `layer` (progress messages while running). */
-  | { op: 'compareMethods'; job: ExplainJob; layer: string };
+  | { op: 'compareMethods'; job: ExplainJob; layer: string }
+  /** `fgcam evaluate`: every method of the job scored on one image file (reply: ImageResult). */
+  | { op: 'score'; job: EvaluateJob; image: string };
 
 /** Sent by the worker while a request runs (before its reply). */
 export interface WorkerProgress {

@@ -11,6 +11,7 @@ import { DEFAULT_METHODS, findMethod, parseMethod } from '../engine/methods';
 import { startBackend } from './backend';
 import { SessionCache } from './sessionCache';
 import { heatmapPng, overlayPng } from './session';
+import { scoreImageFile } from './evaluate/job';
 import type {
   ErrorKind,
   ExplainJob,
@@ -159,6 +160,10 @@ async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void)
       return faithfulness(req.job, req.layer, req.map);
     case 'compareMethods':
       return compareMethods(req.job, req.layer, progress);
+    case 'score': {
+      const s = await cache.session({ path: req.job.model });
+      return scoreImageFile(s, req.image, cache.imageAt(req.image), req.job);
+    }
   }
 }
 

@@ -22,10 +22,10 @@ import {
   plotCurves,
   relevanceOrder,
   scoreImage,
-  softMask,
   DEFAULT_METHODS,
 } from '../../src/engine/metrics';
 import { encodePng } from '../../src/engine/image/encode';
+import { mapAtSize } from '../../src/engine/image/render';
 
 before(setup);
 
@@ -146,12 +146,14 @@ describe('Average Drop and Increase in Confidence', () => {
   it('the map is a soft mask: ReLU, min-max to [0, 1], times the input', () => {
     const g = linearNet();
     const map = { height: 1, width: 4, raw: Float32Array.from([0.1, 0.9, -0.3, 0.5]) };
-    close(softMask(map, 1, 4), [1 / 9, 1, 0, 5 / 9]);
+    close(mapAtSize(map, 4, 1), [1 / 9, 1, 0, 5 / 9]);
     const pr = confidencePair(g, Float32Array.from([1, 2, 3, 4]), map, 0);
     assert.ok(Math.abs(pr.full - p0([1, 2, 3, 4])) < 1e-6);
     assert.ok(Math.abs(pr.masked - p0([1 / 9, 2, 0, 20 / 9])) < 1e-6);
     // a constant map masks everything
-    close(softMask({ height: 1, width: 2, raw: Float32Array.from([3, 3]) }, 1, 4), [0, 0, 0, 0]);
+    close(mapAtSize({ height: 1, width: 2, raw: Float32Array.from([3, 3]) }, 4, 1), [0, 0, 0, 0]);
+    const pc = confidencePair(g, Float32Array.from([1, 2, 3, 4]), { height: 1, width: 2, raw: Float32Array.from([3, 3]) }, 0);
+    assert.ok(Math.abs(pc.masked - p0([0, 0, 0, 0])) < 1e-6);
   });
 });
 

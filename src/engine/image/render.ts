@@ -8,7 +8,7 @@ export const DEFAULT_COLORMAP: ColormapName = 'jet';
 export const DEFAULT_OPACITY = 0.5;
 
 /** The [0,1] map at width x height: normalised at the layer's own resolution, then resized bilinearly. */
-export function mapAtSize(map: LayerMap, width: number, height: number): Float32Array {
+export function mapAtSize(map: Pick<LayerMap, 'height' | 'width' | 'raw'>, width: number, height: number): Float32Array {
   const n = normalizeMap(map.raw);
   return map.width === width && map.height === height ? n : resizeBilinear(n, map.width, map.height, 1, width, height);
 }

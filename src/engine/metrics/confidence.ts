@@ -7,27 +7,13 @@
 //   Increase in Confidence = 100 · mean_i [O_i > Y_i]          (higher is better)
 import type { Graph } from '../model/graph';
 import { classProbs, mapAtInput, MapLike } from './curves';
-import { resizeBilinear } from '../image/resize';
+import { mapAtSize } from '../image/render';
 
 export interface ConfidencePair {
   /** Y: target-class softmax on the full input. */
   full: number;
   /** O: on the input masked by the explanation. */
   masked: number;
-}
-
-/** ReLU + min-max normalised map at the input size, in [0, 1]. */
-export function softMask(map: MapLike, h: number, w: number): Float32Array {
-  if (map.raw.length !== map.height * map.width) throw new Error(`map data length ${map.raw.length} != ${map.height}x${map.width}`);
-  let lo = Infinity;
-  let hi = -Infinity;
-  const r = Float32Array.from(map.raw, (v) => (v > 0 ? v : 0)); // NaN -> 0 too
-  for (const v of r) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  const n = Float32Array.from(r, (v) => (hi > lo ? (v - lo) / (hi - lo) : 0));
-  return map.height === h && map.width === w ? n : resizeBilinear(n, map.width, map.height, 1, w, h);
 }
 
 /** The input multiplied by the soft mask (every channel). */
@@ -39,7 +25,9 @@ export function maskedInput(x: Float32Array, mask: Float32Array, channels: numbe
 /** Y and O for one input and map. `full` may be passed when already known. */
 export function confidencePair(g: Graph, x: Float32Array, map: MapLike, classIndex: number, full?: number): ConfidencePair {
   const [h, w, ch] = g.inputShape;
-  const masked = maskedInput(x, softMask(map, h, w), ch);
+  if (map.raw.length !== map.height * map.width) throw new Error(`map data length ${map.raw.length} != ${map.height}x${map.width}`);
+  // The soft mask is the map exactly as the heatmap shows it (ReLU, min-max, bilinear).
+  const masked = maskedInput(x, mapAtSize(map, w, h), ch);
   if (full === undefined) {
     const both = new Float32Array(2 * x.length);
     both.set(x, 0);
