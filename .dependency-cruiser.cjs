@@ -63,14 +63,14 @@ module.exports = {
       comment:
         'The panel talks to the host by messages: it imports its own files, the shared protocol types, and the pure engine modules that colour maps.',
       from: { path: '^src/webview/' },
-      to: { pathNot: [`^src/webview/`, BROWSER_SAFE_ENGINE, '^src/app/protocol[.]ts$'] },
+      to: { pathNot: [`^src/webview/`, BROWSER_SAFE_ENGINE, '^src/app/(protocol|panelProtocol)[.]ts$'] },
     },
     {
       name: 'webview-protocol-types-only',
       severity: 'error',
-      comment: 'From app/ the webview takes only the types of the worker replies it shows.',
+      comment: 'From app/ the webview takes the panel protocol (types and pure key functions) and only the types of the worker replies.',
       from: { path: '^src/webview/' },
-      to: { path: '^src/app/', dependencyTypesNot: ['type-only'] },
+      to: { path: '^src/app/', pathNot: '^src/app/panelProtocol[.]ts$', dependencyTypesNot: ['type-only'] },
     },
   ],
   options: {

@@ -1,67 +1,29 @@
-// The panel controller. Design choice: ONE panel, reused for every image (like the built-in
-// preview): explaining another image replaces its content. That keeps a single engine queue,
-// one state for tests (getPanelState) and one thing to restore after a reload.
-// The host owns the explanation cache; the webview owns purely visual state and tells us.
+// The panel's VS Code shell: creates, reveals, restores and disposes the one webview panel and
+// passes messages both ways. Everything the panel knows and does lives in PanelSession
+// (app/panelSession.ts), which runs and is tested without VS Code.
 import * as vscode from 'vscode';
-import * as path from 'node:path';
+import type { EngineClient } from '../app/engineClient';
+import { EngineError } from '../app/engineClient';
 import type { LayerMap } from '../engine/types';
-import { EngineError, type EngineClient } from '../app/engineClient';
-import type { ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, ModelSpec } from '../app/protocol';
-import { baseMapKey, faithfulnessKey, methodsKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from '../webview/protocol';
+import type { FaithfulnessReply, MethodsReply, ModelSpec } from '../app/protocol';
+import { PanelSession, title, type PanelHooks, type PanelState } from '../app/panelSession';
+import type { ViewState, WebviewToHost } from '../webview/protocol';
 import { panelHtml } from './html';
 
+export type { PanelHooks, PanelState, PanelStatus } from '../app/panelSession';
+
 export const PANEL_TYPE = 'fgcam.panel';
-/** Longest side of the image copy sent to the webview (the original may be huge). */
-const DISPLAY_MAX = 1024;
 
-export type PanelStatus = 'idle' | 'running' | 'done' | 'error';
-
-/** What activate() exposes to tests: plain data only. */
-export interface PanelState {
-  imagePath?: string;
-  layer: string;
-  denoise: boolean;
-  base: string;
-  classIndex?: number;
-  status: PanelStatus;
-  error?: string;
-  layers: { name: string; className: string; shape: number[]; spatial: boolean }[];
-  mapLayers: string[];
-  top: { index: number; prob: number; label?: string }[];
-  backend?: string;
-  timingsMs: Record<string, number>;
-  colormap: string;
-  opacity: number;
-  sideBySide: boolean;
-}
-
-export interface PanelHooks {
-  /** Model to use, resolved from settings (may prompt when `interactive`). Throws EngineError. */
-  resolveModel(interactive: boolean): Promise<ModelSpec | undefined>;
-  /** Error notification with actions. */
-  reportError(e: unknown, imagePath?: string): void;
-  exportCurrent(): void;
-  log(line: string): void;
+export interface PanelContext {
+  extensionUri: vscode.Uri;
+  engine: EngineClient;
+  hooks: PanelHooks;
+  scoreBatch(): number | undefined;
 }
 
 export class PanelController {
   private static current: PanelController | undefined;
-  private view: ViewState;
-  private status: PanelStatus = 'idle';
-  private error: string | undefined;
-  private model: ModelSpec | undefined;
-  private reply: ExplainReply | undefined;
-  /** Explanations of the current image by base|denoise|class, so toggling back is instant. */
-  private cache = new Map<string, ExplainReply>();
-  private baseMaps = new Map<string, LayerMap | undefined>();
-  /** Faithfulness per view (faithfulnessKey) and comparison tables (methodsKey), finished or running. */
-  private faith = new Map<string, Promise<FaithfulnessReply>>();
-  private tables = new Map<string, Promise<MethodsReply>>();
-  /** Bumped whenever the image or model changes: late metric results of the old one are dropped. */
-  private epoch = 0;
-  private generation = 0;
-  private inflight = 0;
-  private idleWaiters: (() => void)[] = [];
+  readonly session: PanelSession;
   private readonly disposables: vscode.Disposable[] = [];
 
   static get active(): PanelController | undefined {
@@ -77,7 +39,7 @@ export class PanelController {
     } else {
       c.panel.reveal(c.panel.viewColumn, true); // stay where the user put it
     }
-    c.open(imagePath, defaults, model);
+    c.session.open(imagePath, defaults, model);
     return c;
   }
 
@@ -86,367 +48,75 @@ export class PanelController {
     PanelController.current?.dispose();
     panel.webview.options = webviewOptions(ctx.extensionUri);
     const c = new PanelController(ctx, panel, { ...defaults, ...(saved ?? {}) });
-    if (c.view.imagePath) {
-      const imagePath = c.view.imagePath;
+    const s = c.session;
+    const imagePath = s.currentView.imagePath;
+    if (imagePath) {
       void ctx.hooks.resolveModel(false).then(
-        (m) => (m ? c.open(imagePath, c.view, m) : c.fail(new EngineError('No model is set (fgcam.modelPath).', 'model-not-found'))),
-        (e) => c.fail(e),
+        (m) => (m ? s.open(imagePath, s.currentView, m) : s.fail(new EngineError('No model is set (fgcam.modelPath).', 'model-not-found'))),
+        (e) => s.fail(e),
       );
     }
     return c;
   }
 
   private constructor(
-    private readonly ctx: PanelContext,
+    ctx: PanelContext,
     readonly panel: vscode.WebviewPanel,
     defaults: ViewState,
   ) {
     PanelController.current = this;
-    this.view = { ...defaults };
+    this.session = new PanelSession(
+      {
+        engine: ctx.engine,
+        hooks: ctx.hooks,
+        scoreBatch: () => ctx.scoreBatch(),
+        post: (m) => void panel.webview.postMessage(m),
+        setTitle: (t) => (panel.title = t),
+      },
+      defaults,
+    );
     panel.iconPath = vscode.Uri.joinPath(ctx.extensionUri, 'media', 'icon.svg');
     panel.webview.html = panelHtml(panel.webview, ctx.extensionUri);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: WebviewToHost) => this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((m: WebviewToHost) => this.session.onMessage(m)),
     );
   }
 
-  private open(imagePath: string, view: ViewState, model: ModelSpec | Error): void {
-    if (model instanceof Error) {
-      this.generation++;
-      this.model = undefined;
-      this.reply = undefined;
-      this.cache.clear();
-      this.baseMaps.clear();
-      this.clearMetrics();
-      this.view = { ...view, imagePath };
-      this.panel.title = title(imagePath);
-      this.post({ type: 'view', view: this.view });
-      this.fail(model);
-      return;
-    }
-    const sameModel = JSON.stringify(model) === JSON.stringify(this.model);
-    if (imagePath !== this.view.imagePath || !sameModel) {
-      this.cache.clear();
-      this.baseMaps.clear();
-      this.clearMetrics();
-      this.reply = undefined;
-    }
-    this.model = model;
-    this.view = { ...view, imagePath };
-    this.panel.title = title(imagePath);
-    this.post({ type: 'view', view: this.view });
-    void this.run();
-  }
-
-  private clearMetrics(): void {
-    this.epoch++;
-    this.faith.clear();
-    this.tables.clear();
-  }
-
-  private job(): ExplainJob | undefined {
-    if (!this.model || !this.view.imagePath) return undefined;
-    return {
-      imagePath: this.view.imagePath,
-      model: this.model,
-      options: {
-        base: this.view.base,
-        denoise: this.view.denoise,
-        classIndex: this.view.classIndex,
-        scoreBatch: this.ctx.scoreBatch(),
-      },
-    };
-  }
-
-  private cacheKey(classIndex: number | undefined): string {
-    return `${this.view.base}|${this.view.denoise}|${classIndex ?? 'top'}`;
-  }
-
-  /** (Re-)explains with the current view; stale results of superseded runs are dropped. */
-  async run(): Promise<void> {
-    const job = this.job();
-    if (!job) return;
-    const gen = ++this.generation;
-    const cached = this.cache.get(this.cacheKey(this.view.classIndex));
-    if (cached) {
-      this.accept(cached);
-      return;
-    }
-    this.status = 'running';
-    this.error = undefined;
-    const what = `${job.options.base}${job.options.denoise ? ' + denoise' : ''}`;
-    this.post({ type: 'running', imagePath: job.imagePath, what });
-    await this.track(async () => {
-      try {
-        const reply = await this.ctx.engine.explain(job, DISPLAY_MAX, (p) => {
-          if (gen === this.generation) this.post({ type: 'running', imagePath: job.imagePath, what: `${what}: ${p.what} ${p.done}/${p.total}` });
-        });
-        if (gen !== this.generation) return;
-        this.cache.set(this.cacheKey(job.options.classIndex), reply);
-        this.cache.set(this.cacheKey(reply.explanation.classIndex), reply);
-        this.accept(reply);
-        this.ctx.hooks.log(`explained ${job.imagePath} (${reply.explanation.base}, denoise ${reply.explanation.denoise}, class ${reply.explanation.classIndex}) in ${Math.round(reply.explanation.timings.total ?? 0)} ms on ${reply.backend}`);
-      } catch (e) {
-        if (gen !== this.generation) return;
-        this.fail(e);
-      }
-    });
-  }
-
-  private accept(reply: ExplainReply): void {
-    this.reply = reply;
-    this.status = 'done';
-    this.error = undefined;
-    const ex = reply.explanation;
-    // The default layer may not be in this model's walk: fall back to the input.
-    if (!ex.maps[this.view.layer]) this.view.layer = ex.maps['input'] ? 'input' : ex.camLayer;
-    this.view = { ...this.view, base: ex.base, denoise: ex.denoise };
-    const result: ResultPayload = {
-      imagePath: this.view.imagePath!,
-      image: reply.image,
-      layers: reply.layers,
-      maps: ex.maps,
-      top: ex.top,
-      probs: ex.probs,
-      labels: reply.labels,
-      classIndex: ex.classIndex,
-      camLayer: ex.camLayer,
-      base: ex.base,
-      denoise: ex.denoise,
-      backend: reply.backend,
-      timingsMs: ex.timings,
-    };
-    this.post({ type: 'result', result, view: this.view });
-  }
-
-  private fail(e: unknown): void {
-    this.status = 'error';
-    this.error = String((e as Error)?.message ?? e);
-    this.post({ type: 'error', message: this.error, imagePath: this.view.imagePath });
-    if ((e as EngineError)?.kind !== 'cancelled') this.ctx.hooks.reportError(e, this.view.imagePath);
-  }
-
-  private async requestBaseMap(key: string, layer: string): Promise<void> {
-    if (this.baseMaps.has(key)) {
-      this.post({ type: 'baseMap', key, map: this.baseMaps.get(key) });
-      return;
-    }
-    const job = this.job();
-    if (!job || !this.reply) return;
-    // Base maps depend on the class actually explained, not on denoise.
-    const classIndex = this.reply.explanation.classIndex;
-    await this.track(async () => {
-      try {
-        const map = await this.ctx.engine.baseMap({ ...job, options: { ...job.options, classIndex, denoise: false } }, layer);
-        this.baseMaps.set(key, map);
-        this.post({ type: 'baseMap', key, map });
-      } catch (e) {
-        this.post({ type: 'baseMap', key, error: String((e as Error)?.message ?? e) });
-      }
-    });
-  }
-
-  /**
-   * Deletion / insertion curves and AD / IC of the shown FG-CAM map at `layer` (default: the
-   * current one), computed once per view and cached. Posts the result to the webview (under
-   * `asKey` too when the webview asked for a key that is no longer current).
-   */
-  async faithfulness(layer = this.view.layer, asKey?: string): Promise<FaithfulnessReply> {
-    const job = this.job();
-    const ex = this.reply?.explanation;
-    if (!job || !ex) {
-      const err = new Error('Nothing is explained yet.');
-      if (asKey) this.post({ type: 'faithfulness', key: asKey, error: err.message });
-      throw err;
-    }
-    const key = faithfulnessKey(job.imagePath, ex.base, ex.denoise, ex.classIndex, layer);
-    if (asKey && asKey !== key) this.post({ type: 'faithfulness', key: asKey, error: 'The explanation changed since this was asked.' });
-    let p = this.faith.get(key);
-    if (!p) {
-      const epoch = this.epoch;
-      const fjob: ExplainJob = { ...job, options: { ...job.options, base: ex.base, denoise: ex.denoise, classIndex: ex.classIndex } };
-      p = this.ctx.engine.faithfulness(fjob, layer, ex.maps[layer]);
-      this.faith.set(key, p);
-      // A failure is not cached: asking again retries.
-      p.catch(() => {
-        if (this.faith.get(key) === p) this.faith.delete(key);
-      });
-      void this.track(async () => {
-        try {
-          const r = await p!;
-          if (epoch === this.epoch) this.ctx.hooks.log(`faithfulness of ${key}: deletion AUC ${r.deletionAuc.toFixed(4)}, insertion AUC ${r.insertionAuc.toFixed(4)}`);
-        } catch {
-          // reported below
-        }
-      });
-    }
-    const epoch = this.epoch;
-    try {
-      const r = await p;
-      if (epoch === this.epoch) this.post({ type: 'faithfulness', key, result: r });
-      return r;
-    } catch (e) {
-      if (epoch === this.epoch) this.post({ type: 'faithfulness', key, error: String((e as Error)?.message ?? e) });
-      throw e;
-    }
-  }
-
-  /** The method comparison table at `layer` (default: the current one) for the current image and class; cached. */
-  async compareMethods(layer = this.view.layer): Promise<MethodsReply> {
-    const job = this.job();
-    const ex = this.reply?.explanation;
-    if (!job || !ex) throw new Error('Nothing is explained yet.');
-    const key = methodsKey(job.imagePath, ex.classIndex, layer);
-    let p = this.tables.get(key);
-    const epoch = this.epoch;
-    if (!p) {
-      const t0 = Date.now();
-      p = this.ctx.engine.compareMethods({ ...job, options: { ...job.options, classIndex: ex.classIndex } }, layer, (pr) => {
-        if (epoch === this.epoch) this.post({ type: 'methodsProgress', key, ...pr });
-      });
-      this.tables.set(key, p);
-      p.then(
-        (t) => this.ctx.hooks.log(`compared ${t.rows.length} methods on ${job.imagePath} at ${layer} in ${Date.now() - t0} ms`),
-        () => {
-          if (this.tables.get(key) === p) this.tables.delete(key);
-        },
-      );
-    }
-    let result: MethodsReply | undefined;
-    await this.track(async () => {
-      try {
-        result = await p!;
-        if (epoch === this.epoch) this.post({ type: 'methodsTable', key, table: result });
-      } catch (e) {
-        const cancelled = (e as EngineError)?.kind === 'cancelled';
-        if (epoch === this.epoch) this.post({ type: 'methodsTable', key, error: String((e as Error)?.message ?? e), cancelled });
-        throw e;
-      }
-    });
-    return result!;
-  }
-
-  private onMessage(m: WebviewToHost): void {
-    switch (m.type) {
-      case 'ready':
-        this.post({ type: 'view', view: this.view });
-        if (this.status === 'done' && this.reply) this.accept(this.reply);
-        else if (this.status === 'error') this.post({ type: 'error', message: this.error ?? 'Error', imagePath: this.view.imagePath });
-        else if (this.status === 'running') this.post({ type: 'running', imagePath: this.view.imagePath ?? '', what: this.view.base });
-        break;
-      case 'viewChanged':
-        this.view = { ...m.view, imagePath: this.view.imagePath };
-        break;
-      case 'recompute':
-        this.view = { ...m.view, imagePath: this.view.imagePath };
-        void this.run();
-        break;
-      case 'requestBaseMap':
-        void this.requestBaseMap(m.key, m.layer);
-        break;
-      case 'export':
-        this.ctx.hooks.exportCurrent();
-        break;
-      case 'cancel':
-        this.ctx.engine.cancel('Cancelled by the user.');
-        break;
-      case 'retry':
-        void this.retry();
-        break;
-      case 'requestFaithfulness':
-        this.faithfulness(m.layer, m.key).catch((e) => this.ctx.hooks.log(`faithfulness at ${m.layer} failed: ${(e as Error)?.message ?? e}`));
-        break;
-      case 'compareMethods':
-        this.compareMethods(m.layer).catch((e) => this.ctx.hooks.log(`compare methods at ${m.layer} failed: ${(e as Error)?.message ?? e}`));
-        break;
-    }
-  }
-
-  /** Retry after an error: the model settings may have changed since. */
-  private async retry(): Promise<void> {
-    try {
-      const m = await this.ctx.hooks.resolveModel(true);
-      if (m && this.view.imagePath) this.open(this.view.imagePath, this.view, m);
-    } catch (e) {
-      this.fail(e);
-    }
-  }
-
-  /** Counts work in flight for waitForIdle(). */
-  private async track(f: () => Promise<void>): Promise<void> {
-    this.inflight++;
-    try {
-      await f();
-    } finally {
-      this.inflight--;
-      if (this.inflight === 0) for (const w of this.idleWaiters.splice(0)) w();
-    }
+  state(): PanelState {
+    return this.session.state();
   }
 
   get busy(): boolean {
-    return this.inflight > 0;
+    return this.session.busy;
   }
 
   waitForIdle(): Promise<void> {
-    return this.inflight === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+    return this.session.waitForIdle();
   }
 
-  /** The current view's FG-CAM map and what export needs to name and render it. */
+  faithfulness(layer?: string): Promise<FaithfulnessReply> {
+    return this.session.faithfulness(layer);
+  }
+
+  compareMethods(layer?: string): Promise<MethodsReply> {
+    return this.session.compareMethods(layer);
+  }
+
   currentExport(): { imagePath: string; map: LayerMap; view: ViewState } | undefined {
-    const ex = this.reply?.explanation;
-    if (!ex || !this.view.imagePath) return undefined;
-    const map = ex.maps[this.view.layer] ?? ex.maps['input'];
-    return map ? { imagePath: this.view.imagePath, map, view: { ...this.view, base: ex.base, denoise: ex.denoise } } : undefined;
+    return this.session.currentExport();
   }
 
   notifyExported(files: string[]): void {
-    this.post({ type: 'exported', files });
-  }
-
-  state(): PanelState {
-    const ex = this.reply?.explanation;
-    return {
-      imagePath: this.view.imagePath,
-      layer: this.view.layer,
-      denoise: this.view.denoise,
-      base: this.view.base,
-      classIndex: this.status === 'done' && ex ? ex.classIndex : this.view.classIndex,
-      status: this.status,
-      error: this.error,
-      layers: (this.reply?.layers ?? []).map((l) => ({ name: l.name, className: l.className, shape: [...l.shape], spatial: l.spatial })),
-      mapLayers: ex ? Object.keys(ex.maps) : [],
-      top: (ex?.top ?? []).map((t) => ({ index: t.index, prob: t.prob, label: t.label })),
-      backend: this.reply?.backend,
-      timingsMs: { ...(ex?.timings ?? {}) },
-      colormap: this.view.colormap,
-      opacity: this.view.opacity,
-      sideBySide: this.view.sideBySide,
-    };
-  }
-
-  private post(m: HostToWebview): void {
-    void this.panel.webview.postMessage(m);
+    this.session.notifyExported(files);
   }
 
   dispose(): void {
     if (PanelController.current === this) PanelController.current = undefined;
-    this.generation++;
-    for (const w of this.idleWaiters.splice(0)) w();
+    this.session.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();
   }
-}
-
-export interface PanelContext {
-  extensionUri: vscode.Uri;
-  engine: EngineClient;
-  hooks: PanelHooks;
-  scoreBatch(): number | undefined;
-}
-
-function title(imagePath: string): string {
-  return `FG-CAM: ${path.basename(imagePath)}`;
 }
 
 function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -456,5 +126,3 @@ function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & 
     localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
   };
 }
-
-export { baseMapKey };

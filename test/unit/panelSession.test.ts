@@ -1,0 +1,154 @@
+// The panel without VS Code: a PanelSession on the real engine worker (dist/worker.js, made by
+// `node esbuild.mjs`) and the bundled demo model, driven by the webview's messages. Checks
+// what it posts, its state, which requests reach the engine (caches) and stale results.
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { EngineClient } from '../../src/app/engineClient';
+import { PanelSession } from '../../src/app/panelSession';
+import type { HostToWebview, ViewState } from '../../src/app/panelProtocol';
+import type { ModelSpec } from '../../src/app/protocol';
+import { LABELS, MODEL, noModel, ROOT, SAMPLES } from '../helpers/cli';
+import { tmpDir } from './imageHelpers';
+
+const DIST = path.join(ROOT, 'dist');
+const skip = noModel || (fs.existsSync(path.join(DIST, 'worker.js')) ? false : 'dist/worker.js is not built (node esbuild.mjs)');
+const VIEW: ViewState = { base: 'gradcam', denoise: false, layer: 'input', colormap: 'jet', opacity: 0.5, sideBySide: false };
+const MODEL_SPEC: ModelSpec = { path: MODEL, labelsPath: LABELS, preprocess: 'auto' };
+
+let engine: EngineClient;
+const calls: string[] = [];
+
+/** The real client, with every request to the worker counted. */
+function countingEngine(): EngineClient {
+  const c = new EngineClient({ distDir: DIST, backend: () => 'auto', log: () => undefined });
+  for (const op of ['explain', 'baseMap', 'faithfulness', 'compareMethods'] as const) {
+    const f = c[op].bind(c) as (...a: unknown[]) => Promise<unknown>;
+    (c as unknown as Record<string, unknown>)[op] = (...a: unknown[]) => (calls.push(op), f(...a));
+  }
+  return c;
+}
+
+function session() {
+  const posted: HostToWebview[] = [];
+  const errors: string[] = [];
+  const titles: string[] = [];
+  const s = new PanelSession(
+    {
+      engine,
+      hooks: { resolveModel: async () => MODEL_SPEC, reportError: (e) => errors.push(String((e as Error).message)), exportCurrent: () => undefined, log: () => undefined },
+      scoreBatch: () => 8,
+      post: (m) => posted.push(m),
+      setTitle: (t) => titles.push(t),
+    },
+    VIEW,
+  );
+  return { s, posted, errors, titles, types: () => posted.map((m) => m.type) };
+}
+
+before(() => {
+  if (!skip) engine = countingEngine();
+});
+after(() => engine?.dispose());
+
+test('open: view, running, then the result with every layer of the walk; state and title follow', { skip }, async () => {
+  const { s, posted, titles, types } = session();
+  const img = path.join(SAMPLES, 'ankle-boot-0.png');
+  calls.length = 0;
+  s.open(img, VIEW, MODEL_SPEC);
+  await s.waitForIdle();
+  assert.deepEqual(types(), ['view', 'running', 'result']);
+  assert.deepEqual(titles, ['FG-CAM: ankle-boot-0.png']);
+  const r = posted[2] as Extract<HostToWebview, { type: 'result' }>;
+  assert.equal(r.result.classIndex, 9); // Ankle boot, as samples.json records
+  assert.equal(r.result.labels?.[9], JSON.parse(fs.readFileSync(LABELS, 'utf8'))[9]);
+  assert.ok(r.result.maps.input && r.result.maps[r.result.camLayer], 'the walk has the input and the CAM layer');
+  const st = s.state();
+  assert.equal(st.status, 'done');
+  assert.equal(st.classIndex, 9);
+  assert.deepEqual(st.mapLayers, Object.keys(r.result.maps));
+  assert.deepEqual(calls, ['explain']);
+  // The webview reloads: it gets the view and the same result again, without a new request.
+  s.onMessage({ type: 'ready' });
+  assert.deepEqual(types().slice(3), ['view', 'result']);
+  assert.deepEqual(calls, ['explain']);
+  s.dispose();
+});
+
+test('recompute: a new denoise explains again, going back comes from the cache; visual changes only record', { skip }, async () => {
+  const { s, posted, types } = session();
+  s.open(path.join(SAMPLES, 'bag-18.png'), VIEW, MODEL_SPEC);
+  await s.waitForIdle();
+  calls.length = 0;
+  s.onMessage({ type: 'recompute', view: { ...VIEW, denoise: true } });
+  await s.waitForIdle();
+  const denoised = posted[posted.length - 1] as Extract<HostToWebview, { type: 'result' }>;
+  assert.equal(denoised.result.denoise, true);
+  s.onMessage({ type: 'recompute', view: { ...VIEW, denoise: false } });
+  await s.waitForIdle();
+  assert.deepEqual(calls, ['explain'], 'going back to a shown explanation asks the engine again');
+  assert.deepEqual(types().slice(-3), ['running', 'result', 'result']);
+  s.onMessage({ type: 'viewChanged', view: { ...VIEW, layer: 'block1_pool', colormap: 'viridis' } });
+  assert.equal(s.state().layer, 'block1_pool');
+  assert.equal(s.state().colormap, 'viridis');
+  assert.equal(s.currentExport()?.map.layer, 'block1_pool');
+  assert.deepEqual(calls, ['explain']);
+  s.dispose();
+});
+
+test('faithfulness and base maps are cached per view; a new image drops what was asked for the old one', { skip }, async () => {
+  const { s, posted } = session();
+  const img = path.join(SAMPLES, 'dress-13.png');
+  s.open(img, VIEW, MODEL_SPEC);
+  await s.waitForIdle();
+  calls.length = 0;
+  const f1 = await s.faithfulness('block1_pool');
+  const f2 = await s.faithfulness('block1_pool');
+  assert.equal(f1, f2);
+  assert.ok(f1.deletionAuc >= 0 && f1.deletionAuc <= 1 && f1.deletion.length > 2);
+  s.onMessage({ type: 'requestBaseMap', key: 'k1', layer: 'block2_pool' });
+  await s.waitForIdle();
+  s.onMessage({ type: 'requestBaseMap', key: 'k1', layer: 'block2_pool' });
+  await s.waitForIdle();
+  assert.deepEqual(calls, ['faithfulness', 'baseMap']);
+  const base = posted.filter((m): m is Extract<HostToWebview, { type: 'baseMap' }> => m.type === 'baseMap');
+  assert.equal(base.length, 2);
+  assert.equal(base[0].map?.layer, 'block2_pool');
+  // A request for a key that is no longer the current view gets an error under that key.
+  const stale = `${img}|gradcam|true|9|block1_pool`;
+  s.onMessage({ type: 'requestFaithfulness', key: stale, layer: 'block1_pool' });
+  await s.waitForIdle();
+  assert.ok(posted.some((m) => m.type === 'faithfulness' && m.key === stale && /changed/.test(m.error ?? '')));
+  // Another image: the old caches go; asking again reaches the engine.
+  s.open(path.join(SAMPLES, 'sandal-8.png'), VIEW, MODEL_SPEC);
+  await s.waitForIdle();
+  calls.length = 0;
+  await s.faithfulness('block1_pool');
+  assert.deepEqual(calls, ['faithfulness']);
+  s.dispose();
+});
+
+test('a broken image: an error message, the hook told, the state says so; a model error is shown without asking the engine', { skip }, async () => {
+  const dir = tmpDir();
+  try {
+    const broken = path.join(dir, 'broken.png');
+    fs.writeFileSync(broken, 'not a png');
+    const { s, posted, errors, types } = session();
+    s.open(broken, VIEW, MODEL_SPEC);
+    await s.waitForIdle();
+    assert.deepEqual(types(), ['view', 'running', 'error']);
+    assert.match((posted[2] as Extract<HostToWebview, { type: 'error' }>).message, /broken\.png/);
+    assert.equal(errors.length, 1);
+    assert.equal(s.state().status, 'error');
+    assert.equal(s.currentExport(), undefined);
+    calls.length = 0;
+    s.open(path.join(SAMPLES, 'bag-18.png'), VIEW, new Error('Model file not found: /nowhere/model.json'));
+    assert.deepEqual(types().slice(3), ['view', 'error']);
+    assert.equal(s.state().error, 'Model file not found: /nowhere/model.json');
+    assert.deepEqual(calls, []);
+    s.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
