@@ -13,8 +13,8 @@
 //            reads the heatmap canvas pixels, switches a layer, toggles denoise, exports,
 //            screenshots the panel into the output folder (with --readme-screenshots also
 //            media/screenshot-panel.png, the README's picture: `npm run screenshots`);
-//   package  `npm run package` > the .vsix installs into a fresh code-server > the palette
-//            command renders the heatmap.
+//   package  `npm run package` (the universal VSIX: ONNX Runtime as WebAssembly) > the .vsix
+//            installs into a fresh code-server > the palette command renders the heatmap.
 // Prints `ok`/`not ok` per test and ONE final line `N passed, N failed`; exit code 1 on any
 // failure. Output (logs, screenshots): test-results/integration/ (or $FGCAM_TEST_OUT).
 //   --skip-build  do not run `npm run build` first;  --keep  keep the temp folders;
@@ -815,6 +815,8 @@ async function partPackage(env, ctx, images) {
     if (!notBlank(s)) throw new Error(`canvas looks blank/uniform: ${JSON.stringify(s)}`);
     const text = await r.frame.evaluate(() => document.body.innerText);
     if (!text.includes(img)) throw new Error(`the panel does not name ${img}: ${text.slice(0, 200)}`);
+    // The universal VSIX carries no native binary: ONNX Runtime runs as WebAssembly.
+    if (!/onnxruntime-web/.test(text)) throw new Error(`the panel does not say onnxruntime-web runs: ${text.slice(0, 400)}`);
     await shot(page, 'package-workbench.png');
   });
   await page.close().catch(() => {});
