@@ -4,7 +4,7 @@
 import type { Graph } from './model/graph';
 import { buildGradients, buildPredict, buildWalk, WalkProgram } from './compile/programs';
 import type { Composite } from './compile/reverse';
-import { cachedProgram } from './runtime';
+import { cachedProgram, type Fetched } from './runtime';
 import type { LayerMap } from './types';
 
 export interface Batch {
@@ -58,17 +58,19 @@ export interface GradientResult {
   acts: Map<string, LayerTensor>;
   /** ∂y_c/∂A (when asked). */
   grads: Map<string, LayerTensor>;
+  /** Node outputs as they are inside the graph, for a walk program (`taps`). */
+  taps: Map<string, Fetched>;
 }
 
 /** One input: logits, the class (given, or -1 for the arg-max), activations and gradients at layers. */
-export async function gradientsOrt(g: Graph, x: Float32Array, classIndex: number, layers: string[], gradients: boolean): Promise<GradientResult> {
-  const key = `grad:${gradients}:${layers.join('\u0000')}`;
-  const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients }));
+export async function gradientsOrt(g: Graph, x: Float32Array, classIndex: number, layers: string[], gradients: boolean, taps: string[] = []): Promise<GradientResult> {
+  const key = `grad:${gradients}:${layers.join('\u0000')}:${taps.join('\u0000')}`;
+  const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients, taps }));
   const out = await p.run({ x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } });
   const shapeOf = (i: number, kind: string) => out[`${kind}${i}`].dims.slice(1) as [number, number, number];
   const acts = new Map(layers.map((l, i) => [l, { data: out[`act${i}`].data, shape: shapeOf(i, 'act') }]));
   const grads = new Map(gradients ? layers.map((l, i) => [l, { data: out[`grad${i}`].data, shape: shapeOf(i, 'grad') }]) : []);
-  return { logits: out.logits.data, classIndex: out.class.data[0], acts, grads };
+  return { logits: out.logits.data, classIndex: out.class.data[0], acts, grads, taps: new Map(taps.map((t, i) => [t, out[`tap${i}`]])) };
 }
 
 export interface WalkResult {
@@ -76,22 +78,46 @@ export interface WalkResult {
   stopped?: WalkProgram['stopped'];
 }
 
+type WalkMeta = Pick<WalkProgram, 'layers' | 'taps' | 'stopped'>;
+
+function walkProgram(g: Graph, composite: Composite, camLayer: string, kind: 'relevance' | 'logit') {
+  return cachedProgram(g, `walk:${composite.name}:${kind}:${camLayer}`, () => {
+    const w = buildWalk(g, { composite, camLayer, start: kind });
+    return { bytes: w.bytes, meta: { layers: w.layers, taps: w.taps, stopped: w.stopped } satisfies WalkMeta };
+  });
+}
+
+/** The forward activations a walk from camLayer by `composite` reads (to ask a gradient pass for). */
+export async function walkTaps(g: Graph, composite: Composite, camLayer: string): Promise<string[]> {
+  return ((await walkProgram(g, composite, camLayer, 'relevance')).meta as WalkMeta).taps;
+}
+
 /**
  * A reverse pass by `composite`: from relevance `r` (NHWC) at camLayer, or, without r, from
  * y_c at the logit (class c). Returns the channel-summed map at every spatial layer from
- * camLayer down, keyed by node name (the input node under its own name).
+ * camLayer down, keyed by node name (the input node under its own name). The activations a
+ * relevance walk reads come from `taps` (a gradient pass's), else from a forward run here.
  */
-export async function walkOrt(g: Graph, x: Float32Array, composite: Composite, camLayer: string, start: { r: LayerTensor } | { classIndex: number }): Promise<WalkResult> {
+export async function walkOrt(
+  g: Graph,
+  x: Float32Array,
+  composite: Composite,
+  camLayer: string,
+  start: { r: LayerTensor } | { classIndex: number },
+  taps?: Map<string, Fetched>,
+): Promise<WalkResult> {
   const kind = 'r' in start ? 'relevance' : 'logit';
-  const key = `walk:${composite.name}:${kind}:${camLayer}`;
-  const p = await cachedProgram(g, key, () => {
-    const w = buildWalk(g, { composite, camLayer, start: kind });
-    return { bytes: w.bytes, meta: { layers: w.layers, stopped: w.stopped } };
-  });
-  const info = p.meta as { layers: string[]; stopped?: WalkProgram['stopped'] };
-  const feeds: Parameters<typeof p.run>[0] = { x: { data: x, dims: [1, ...g.inputShape] } };
-  if ('r' in start) feeds.r = { data: start.r.data, dims: [1, ...start.r.shape] };
-  else feeds.cls = { data: BigInt64Array.of(BigInt(start.classIndex)), dims: [1] };
+  const p = await walkProgram(g, composite, camLayer, kind);
+  const info = p.meta as WalkMeta;
+  const feeds: Parameters<typeof p.run>[0] = {};
+  if ('r' in start) {
+    feeds.r = { data: start.r.data, dims: [1, ...start.r.shape] };
+    const have = taps && info.taps.every((t) => taps.has(t)) ? taps : (await gradientsOrt(g, x, -1, [], false, info.taps)).taps;
+    info.taps.forEach((t, i) => (feeds[`tap${i}`] = have.get(t)!));
+  } else {
+    feeds.x = { data: x, dims: [1, ...g.inputShape] };
+    feeds.cls = { data: BigInt64Array.of(BigInt(start.classIndex)), dims: [1] };
+  }
   const out = info.layers.length ? await p.run(feeds, info.layers.map((_, i) => `map${i}`)) : {};
   const maps: Record<string, LayerMap> = {};
   info.layers.forEach((layer, i) => {

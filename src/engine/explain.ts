@@ -10,7 +10,8 @@ import { denoiseComponents } from './fgcam/denoise';
 import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
 import { backendName } from './backend';
 import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
-import { gradientsOrt, walkOrt } from './compute';
+import { gradientsOrt, walkOrt, walkTaps } from './compute';
+import type { Fetched } from './runtime';
 import type { Composite } from './compile/reverse';
 import { FGCAM } from './rules/fgcam';
 import { channelSumOf, GRADIENT_WEIGHTS, isGradientBased, scorecamComponents } from './cam/weights';
@@ -125,8 +126,16 @@ function renameInput(g: Graph, maps: Record<string, LayerMap>): Record<string, L
  * carried down by `composite`. Throws a WalkError (with the maps finished above) at a layer
  * the composite cannot pass.
  */
-export async function fgcamWalk(g: Graph, x: Float32Array, camLayer: string, e: Float32Array, shape: [number, number, number], composite: Composite = FGCAM): Promise<Record<string, LayerMap>> {
-  const res = await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } });
+export async function fgcamWalk(
+  g: Graph,
+  x: Float32Array,
+  camLayer: string,
+  e: Float32Array,
+  shape: [number, number, number],
+  composite: Composite = FGCAM,
+  taps?: Map<string, Fetched>,
+): Promise<Record<string, LayerMap>> {
+  const res = await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } }, taps);
   const maps = renameInput(g, res.maps);
   if (res.stopped) throw new WalkError(g, res.stopped.node, camLayer, res.stopped.cause, maps);
   return maps;
@@ -144,7 +153,9 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
   // No CAM at the raw input: it has no channels of features.
   const baseLayers = (opts.baseCamLayers ?? []).filter((l) => nodeName(g, l) !== g.nodes[0].name);
   const layers = [...new Set([...(walkOn ? [camLayer] : []), ...baseLayers.map((l) => nodeName(g, l))])];
-  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, isGradientBased(opts.base));
+  // The walk reads the forward's activations: the gradient pass returns them (taps).
+  const taps = walkOn ? await walkTaps(g, FGCAM, camLayer) : [];
+  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, isGradientBased(opts.base), taps);
   const probs = softmax(fw.logits);
   const classIndex = fw.classIndex;
   timings.forward = performance.now() - t0;
@@ -156,7 +167,7 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     if (opts.denoise) e = denoiseComponents(e, a.shape[0] * a.shape[1], a.shape[2]);
     timings.components = performance.now() - t1;
     const t2 = performance.now();
-    maps = await fgcamWalk(g, xData, camLayer, e, a.shape);
+    maps = await fgcamWalk(g, xData, camLayer, e, a.shape, FGCAM, fw.taps);
     // At the CAM layer the map is the components' channel sum: the same numbers as its base CAM.
     maps[camLayer] = channelSumOf(camLayer, e, a.shape);
     timings.walk = performance.now() - t2;

@@ -108,24 +108,15 @@ export function convAttrs(f: Forward, node: ConvNode): Record<string, number[] |
   return { kernel_shape: [kh, kw], strides: op.strides, dilations: op.dilations, pads: onnxPads(pads), group: oihwShape(op).group };
 }
 
-/** W, W⁺ or W⁻ of a dense node ([in, out], or transposed [out, in]), emitted once per graph. */
-export function denseWeight(f: Forward, node: GraphNode, sign: 'all' | 'pos' | 'neg', transposed: boolean): string {
-  const key = `dense:${node.name}:${sign}:${transposed}`;
+/** W, W⁺ or W⁻ of a dense node ([in, out]), emitted once per graph. */
+export function denseWeight(f: Forward, node: GraphNode, sign: 'all' | 'pos' | 'neg'): string {
+  const key = `dense:${node.name}:${sign}`;
   let name = f.consts.get(key);
   if (!name) {
     const op = node.op as Extract<Op, { kind: 'dense' }>;
-    const [nin, nout] = op.weight.shape;
     const w = weightValues(op.weight);
-    const out = new Float32Array(w.length);
-    for (let i = 0; i < nin; i++) {
-      for (let o = 0; o < nout; o++) {
-        let v = w[i * nout + o];
-        if (sign === 'pos') v = v > 0 ? v : 0;
-        else if (sign === 'neg') v = v < 0 ? v : 0;
-        out[transposed ? o * nin + i : i * nout + o] = v;
-      }
-    }
-    name = f.b.constF(out, transposed ? [nout, nin] : [nin, nout], `${node.name}_W${sign}`);
+    const data = sign === 'all' ? w : sign === 'pos' ? w.map((v) => (v > 0 ? v : 0)) : w.map((v) => (v < 0 ? v : 0));
+    name = f.b.constF(data, op.weight.shape, `${node.name}_W${sign}`);
     f.consts.set(key, name);
   }
   return name;
@@ -203,7 +194,7 @@ function emitOp(f: Forward, node: GraphNode, ins: string[]): string {
     case 'dense': {
       const nout = op.weight.shape[1];
       const flat = toFlat(b, x, inShape(f, node));
-      const y = b.op('MatMul', [flat, denseWeight(f, node, 'all', false)]);
+      const y = b.op('MatMul', [flat, denseWeight(f, node, 'all')]);
       return op.bias ? b.op('Add', [y, b.constF(weightValues(op.bias), [nout], `${node.name}_B`)]) : y;
     }
     case 'batchnorm': {

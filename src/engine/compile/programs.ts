@@ -7,7 +7,7 @@
 // Tensors crossing the boundary are NHWC; inside they are NCHW.
 import type { Graph, GraphNode } from '../model/graph';
 import { onnx, OnnxBuilder } from './onnx-builder';
-import { emitForward, Forward, fromFlat, isSpatialShape } from './forward';
+import { emitForward, Forward, fromFlat, innerShape, isSpatialShape } from './forward';
 import { Composite, reversePass, RuleError } from './reverse';
 import { GRADIENT } from '../rules/gradient';
 
@@ -75,6 +75,8 @@ export interface GradientRequest {
   layers: string[];
   /** Also ∂y_c/∂A at them. */
   gradients: boolean;
+  /** Node outputs returned as they are inside the graph (`tap${i}`), for a walk program. */
+  taps?: string[];
 }
 
 export function buildGradients(g: Graph, req: GradientRequest): Uint8Array {
@@ -85,6 +87,7 @@ export function buildGradients(g: Graph, req: GradientRequest): Uint8Array {
   b.output('class', cls, INT64);
   const byName = f.byName;
   req.layers.forEach((l, i) => b.output(`act${i}`, toNhwc(b, f.out.get(l)!, byName.get(l)!)));
+  (req.taps ?? []).forEach((t, i) => b.output(`tap${i}`, f.out.get(t)!));
   if (req.gradients && req.layers.length) {
     const seed = seedAt(f, oneHot(b, cls, classCount(g)));
     const lowest = Math.min(...req.layers.map((l) => g.nodes.findIndex((n) => n.name === l)));
@@ -117,15 +120,44 @@ export interface WalkProgram {
   bytes: Uint8Array;
   /** Output `map${i}` is the channel sum at layers[i] ([1, h, w]). */
   layers: string[];
+  /** Inputs `tap${i}`: the forward's output of these nodes (inner layout), from a gradient program. */
+  taps: string[];
   /** The node whose rule failed, with the reason (maps above it are still produced). */
   stopped?: { node: GraphNode; cause: Error };
 }
 
+/** Node outputs read from graph inputs, declared on first use: the walk reads only what its rules need. */
+class Taps extends Map<string, string> {
+  readonly order: string[] = [];
+  constructor(private declare: (name: string) => string) {
+    super();
+  }
+  get(name: string): string {
+    if (!super.has(name)) {
+      super.set(name, this.declare(name));
+      this.order.push(name);
+    }
+    return super.get(name)!;
+  }
+}
+
+/**
+ * The activations a walk from the CAM layer needs, as inputs instead of a forward pass of its
+ * own: the gradient program that ran just before returns them, so no layer is computed twice.
+ */
+function tappedForward(b: OnnxBuilder, g: Graph): Forward {
+  const byName = new Map(g.nodes.map((n) => [n.name, n]));
+  const out: Taps = new Taps((name): string => b.input(`tap${out.order.length}`, innerShape(byName.get(name)!, 1)));
+  const f = { b, g, byName, consts: new Map<string, string>(), out, pre: new Map<string, string>(), logits: '' } as unknown as Forward;
+  Object.defineProperty(f, 'x', { get: () => out.get(g.nodes[0].name) });
+  return f;
+}
+
 export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
   const b = new OnnxBuilder();
-  const f = emitForward(b, g, b.input('x', inputDims(g, 1)));
   const camIdx = g.nodes.findIndex((n) => n.name === req.camLayer);
   if (camIdx < 0) throw new Error(`No layer named "${req.camLayer}" in the model`);
+  const f = req.start === 'relevance' ? tappedForward(b, g) : emitForward(b, g, b.input('x', inputDims(g, 1)));
   const cam = g.nodes[camIdx];
   let start: Map<string, string>;
   let from = camIdx;
@@ -154,6 +186,6 @@ export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
     if (!(e instanceof RuleError)) throw e;
     stopped = { node: e.node, cause: e.cause };
   }
-  if (layers.length === 0) b.output('map_none', b.op('Identity', [f.logits]));
-  return { bytes: b.encode(), layers, stopped };
+  if (layers.length === 0) b.output('map_none', b.op('Identity', [start.values().next().value!]));
+  return { bytes: b.encode(), layers, taps: f.out instanceof Taps ? f.out.order : [], stopped };
 }

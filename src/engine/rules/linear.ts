@@ -23,8 +23,9 @@ export function linearMap(c: RuleContext): LinearMap {
   const inShape = c.inShapes[0];
   if (node.op.kind === 'dense') {
     return {
-      apply: (x, sign) => b.op('MatMul', [toFlat(b, x, inShape), denseWeight(f, node, sign, false)]),
-      adjoint: (s, sign) => fromFlat(b, b.op('MatMul', [s, denseWeight(f, node, sign, true)]), inShape),
+      apply: (x, sign) => b.op('MatMul', [toFlat(b, x, inShape), denseWeight(f, node, sign)]),
+      // The same initializer, transposed by Gemm: no second copy of the weights.
+      adjoint: (s, sign) => fromFlat(b, b.op('Gemm', [s, denseWeight(f, node, sign)], { transB: 1 }), inShape),
     };
   }
   if (node.op.kind !== 'conv' && node.op.kind !== 'depthwise') throw new Error(`${node.name} is not a linear map`);
