@@ -1,13 +1,12 @@
 // `npm run bench`: FG-CAM in JS (this engine) and in PyTorch (bench/torch_fgcam_bench.py),
 // side by side in one run, on the same seeded VGG16-BN at 224x224. See bench/README.md.
 //
-//   node dist/bench.js [--runs N] [--threads N] [--scorecam] [--scorecam-limit N] [--arch]
-//                      [--no-torch] [--no-demo] [--json] [--profile]
+//   node dist/bench.js [--runs N] [--threads N] [--scorecam] [--scorecam-limit N] [--curves]
+//                      [--arch] [--no-torch] [--no-demo] [--json]
 //
 // Rounds alternate JS and PyTorch (after a JS warm-up; each PyTorch process warms up itself),
 // so that both sides see the same machine load; the table shows medians over the rounds and
 // the ratio JS / PyTorch (below 1: JS is faster).
-import * as tf from '@tensorflow/tfjs-core';
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -18,9 +17,9 @@ import * as path from 'path';
 import { initBackend } from '../src/engine/backend';
 import { detectCamLayer, disposeModel, explain, loadModel } from '../src/engine/explain';
 import type { Graph } from '../src/engine/model/graph';
-import { disposeForward, runForward } from '../src/engine/model/forward';
-import { components } from '../src/engine/cam/components';
-import { profileWalk } from './profile';
+import { gradientsOrt, predictOrt } from '../src/engine/compute';
+import { scorecamComponents } from '../src/engine/cam/weights';
+import { deletionInsertion } from '../src/engine/metrics/curves';
 
 interface Args {
   runs: number;
@@ -31,11 +30,11 @@ interface Args {
   torch: boolean;
   demo: boolean;
   json: boolean;
-  profile: boolean;
+  curves: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 3, threads: 0, scorecam: false, scorecamLimit: 32, arch: false, torch: true, demo: true, json: false, profile: false };
+  const a: Args = { runs: 3, threads: 0, scorecam: false, scorecamLimit: 0, arch: false, torch: true, demo: true, json: false, curves: false };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const num = () => {
@@ -51,7 +50,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-torch') a.torch = false;
     else if (k === '--no-demo') a.demo = false;
     else if (k === '--json') a.json = true;
-    else if (k === '--profile') a.profile = true;
+    else if (k === '--curves') a.curves = true;
     else if (k === '--help' || k === '-h') {
       process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(0, 8).join('\n') + '\n');
       process.exit(0);
@@ -113,47 +112,32 @@ function seededInput(shape: number[], seed = 1): Float32Array {
   return out;
 }
 
-function timeForward(g: Graph, x: Float32Array): number {
+async function timeForward(g: Graph, x: Float32Array): Promise<number> {
   const t0 = performance.now();
-  const xt = tf.tensor4d(x, [1, ...g.inputShape] as [number, number, number, number]);
-  const fwd = runForward(g, xt, false);
-  fwd.logits.dataSync();
-  disposeForward(fwd, [xt]);
-  xt.dispose();
+  await predictOrt(g, x, 1);
   return performance.now() - t0;
 }
 
-async function timeExplain(g: Graph, x: Float32Array, layers?: { n: number }): Promise<{ ms: number; parts: Record<string, number> }> {
+async function timeExplain(g: Graph, x: Float32Array, layers?: { n: number }): Promise<{ ms: number; parts: Record<string, number>; map?: { height: number; width: number; raw: Float32Array }; c: number }> {
   const t0 = performance.now();
   const ex = await explain(g, x, { base: 'gradcam', denoise: false });
   const ms = performance.now() - t0;
   if (layers) layers.n = Object.keys(ex.maps).length;
-  return { ms, parts: ex.timings };
+  return { ms, parts: ex.timings, map: ex.maps.input, c: ex.classIndex };
 }
 
-/** Score-CAM components for the first `limit` channels of the CAM layer, extrapolated to all. */
-function timeScorecam(g: Graph, x: Float32Array, limit: number, batch: number): { ms: number; timed: number; total: number } {
-  const xt = tf.tensor4d(x, [1, ...g.inputShape] as [number, number, number, number]);
-  const fwd = runForward(g, xt, true);
-  try {
-    const cam = detectCamLayer(g);
-    const c = tf.tidy(() => tf.argMax(fwd.logits, 1).dataSync()[0]);
-    const a = fwd.acts.get(cam)!;
-    const k = a.shape[3]!;
-    const n = limit > 0 ? Math.min(limit, k) : k;
-    const sub = tf.slice(a, [0, 0, 0, 0], [-1, -1, -1, n]);
-    const acts = new Map(fwd.acts).set(cam, sub);
-    const t0 = performance.now();
-    const e = components('scorecam', { g, acts, x: xt, c, scoreBatch: batch }, cam);
-    e.dataSync();
-    const ms = performance.now() - t0;
-    e.dispose();
-    sub.dispose();
-    return { ms: (ms * k) / n, timed: n, total: k };
-  } finally {
-    disposeForward(fwd, [xt]);
-    xt.dispose();
-  }
+/** Score-CAM components at the CAM layer: all its masks (or the first `limit`, extrapolated). */
+async function timeScorecam(g: Graph, x: Float32Array, limit: number, batch: number): Promise<{ ms: number; timed: number; total: number }> {
+  const cam = detectCamLayer(g);
+  const fw = await gradientsOrt(g, x, -1, [cam], false);
+  const a = fw.acts.get(cam)!;
+  const [h, w, k] = a.shape;
+  const n = limit > 0 ? Math.min(limit, k) : k;
+  const sub = n === k ? a : { data: Float32Array.from({ length: h * w * n }, (_, i) => a.data[Math.floor(i / n) * k + (i % n)]), shape: [h, w, n] as [number, number, number] };
+  const t0 = performance.now();
+  await scorecamComponents(g, x, sub, { classIndex: fw.classIndex, batch });
+  const ms = performance.now() - t0;
+  return { ms: (ms * k) / n, timed: n, total: k };
 }
 
 interface TorchRound {
@@ -235,13 +219,13 @@ async function jsOnly(name: string, file: string, runs: number): Promise<Record<
   const g = await loadModel(file);
   try {
     const x = seededInput(g.inputShape);
-    timeForward(g, x);
+    await timeForward(g, x);
     await timeExplain(g, x);
     const fwd: number[] = [];
     const ex: number[] = [];
     const layers = { n: 0 };
     for (let i = 0; i < runs; i++) {
-      fwd.push(timeForward(g, x));
+      fwd.push(await timeForward(g, x));
       ex.push((await timeExplain(g, x, layers)).ms);
     }
     return { model: name, input: g.inputShape.join('x'), forward_ms: +median(fwd).toFixed(1), fgcam_input_ms: +median(ex).toFixed(1), maps: layers.n };
@@ -252,7 +236,7 @@ async function jsOnly(name: string, file: string, runs: number): Promise<Record<
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
-  if (a.threads > 0) process.env.FGCAM_WASM_THREADS = String(a.threads);
+  if (a.threads > 0) process.env.FGCAM_THREADS = String(a.threads);
   const backend = await initBackend('auto');
   const cpus = os.cpus();
   const machine = { os: `${os.type()} ${os.release()} ${os.arch()}`, cpu: cpus[0]?.model ?? '?', cores: cpus.length, node: process.version };
@@ -271,20 +255,17 @@ async function main(): Promise<void> {
     const g = await loadModel(path.join(vggDir, 'model.json'));
     log(`bench: loaded VGG16-BN ${g.inputShape.join('x')} in ${((performance.now() - tLoad) / 1000).toFixed(1)} s`);
     const x = seededInput(g.inputShape);
-    // warm-up: kernels compiled, W+/W- and flipped kernels cached (the PyTorch walker splits them up front too)
-    timeForward(g, x);
-    await timeExplain(g, x);
-    if (a.profile) {
-      const xt = tf.tensor4d(x, [1, ...g.inputShape] as [number, number, number, number]);
-      log(await profileWalk(g, xt));
-      xt.dispose();
-    }
-    const js = { forward: [] as number[], input: [] as number[], all: [] as number[], scorecam: [] as number[], fwdPart: [] as number[], compPart: [] as number[], walkPart: [] as number[] };
+    // warm-up: the ONNX Runtime sessions are built once per model and request (the PyTorch walker splits its weights up front too)
+    const tw = performance.now();
+    await timeForward(g, x);
+    const warm = await timeExplain(g, x);
+    log(`bench: sessions built (forward, explain) in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
+    const js = { forward: [] as number[], input: [] as number[], all: [] as number[], scorecam: [] as number[], curves: [] as number[], fwdPart: [] as number[], compPart: [] as number[], walkPart: [] as number[] };
     const tr: TorchRound[] = [];
     const layers = { n: 0 };
     let scoreTimed = 0;
     for (let i = 0; i < a.runs; i++) {
-      js.forward.push(timeForward(g, x));
+      js.forward.push(await timeForward(g, x));
       const e1 = await timeExplain(g, x, layers);
       js.input.push(e1.ms);
       js.fwdPart.push(e1.parts.forward);
@@ -292,9 +273,14 @@ async function main(): Promise<void> {
       js.walkPart.push(e1.parts.walk);
       js.all.push((await timeExplain(g, x)).ms);
       if (a.scorecam) {
-        const s = timeScorecam(g, x, a.scorecamLimit, 16);
+        const s = await timeScorecam(g, x, a.scorecamLimit, 16);
         js.scorecam.push(s.ms);
         scoreTimed = s.timed;
+      }
+      if (a.curves && warm.map) {
+        const t0 = performance.now();
+        await deletionInsertion(g, x, warm.map, { classIndex: warm.c });
+        js.curves.push(performance.now() - t0);
       }
       log(`bench: round ${i + 1}/${a.runs} JS: forward ${js.forward[i].toFixed(0)} ms, explain ${js.input[i].toFixed(0)} / ${js.all[i].toFixed(0)} ms`);
       if (py) {
@@ -309,9 +295,10 @@ async function main(): Promise<void> {
       { what: `walk to every layer (${layers.n} maps)`, js: median(js.all), torch: tm('fgcam_all_layers_ms'), jsRuns: js.all, torchRuns: tr.map((t) => t.fgcam_all_layers_ms) },
       { what: 'forward alone', js: median(js.forward), torch: tm('forward_ms'), jsRuns: js.forward, torchRuns: tr.map((t) => t.forward_ms) },
     ];
+    if (a.curves) rows.push({ what: 'deletion + insertion curves (1 % steps, 202 forwards)', js: median(js.curves), jsRuns: js.curves });
     if (a.scorecam) {
       rows.push({
-        what: `Score-CAM components (${scoreTimed} masks, x${(512 / scoreTimed).toFixed(0)})`,
+        what: scoreTimed === 512 ? 'Score-CAM components (all 512 masks)' : `Score-CAM components (${scoreTimed} masks, x${(512 / scoreTimed).toFixed(0)})`,
         js: median(js.scorecam),
         torch: tm('scorecam_components_ms'),
         jsRuns: js.scorecam,
@@ -319,7 +306,7 @@ async function main(): Promise<void> {
       });
     }
     const split = `JS explain split (median): forward ${median(js.fwdPart).toFixed(0)} ms, components ${median(js.compPart).toFixed(0)} ms, walk ${median(js.walkPart).toFixed(0)} ms`;
-    const who = `JS: tfjs ${backend.name}, ${backend.threads} thread(s); PyTorch: ${tr[0] ? `${tr[0].torch_version}, ${tr[0].threads} thread(s)` : 'not run'}`;
+    const who = `JS: ${backend.name}, ${backend.threads} thread(s); PyTorch: ${tr[0] ? `${tr[0].torch_version}, ${tr[0].threads} thread(s)` : 'not run'}`;
     if (!a.json) {
       process.stdout.write(`\nVGG16-BN 224x224, seeded weights, median and best of ${a.runs} alternating rounds\n${who}\n${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}\n\n`);
       process.stdout.write(table(rows) + '\n\n' + split + '\n');

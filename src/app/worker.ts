@@ -56,9 +56,9 @@ async function faithfulness(job: ExplainJob, layer: string, cached: LayerMap | u
     c = ex.classIndex;
   }
   if (!map) throw new Error(`FG-CAM has no map at layer "${layer}" (it is above the CAM layer or not spatial).`);
-  const curves = deletionInsertion(m.graph, x, map, { classIndex: c });
+  const curves = await deletionInsertion(m.graph, x, map, { classIndex: c });
   // Step 0 of the deletion curve is the unmodified input: Y.
-  const pair = confidencePair(m.graph, x, map, c, curves.deletion[0]);
+  const pair = await confidencePair(m.graph, x, map, c, curves.deletion[0]);
   return {
     layer,
     classIndex: c,

@@ -68,9 +68,9 @@ describe('deletion and insertion', () => {
     assert.deepEqual(Array.from(relevanceOrder(mapAtInput(small, 1, 4))), [3, 2, 1, 0]);
   });
 
-  it('deletion zeroes the most relevant pixels first: probabilities as computed by hand', () => {
+  it('deletion zeroes the most relevant pixels first: probabilities as computed by hand', async () => {
     const g = linearNet();
-    const r = deletionInsertion(g, Float32Array.from(x), map, { classIndex: 0, step: 0.25, blur: { sigma: 0, radius: 0 } });
+    const r = await deletionInsertion(g, Float32Array.from(x), map, { classIndex: 0, step: 0.25, blur: { sigma: 0, radius: 0 } });
     assert.equal(r.pixelsPerStep, 1);
     const want = [p0([1, 2, 3, 4]), p0([1, 0, 3, 4]), p0([1, 0, 3, 0]), p0([0, 0, 3, 0]), p0([0, 0, 0, 0])];
     close(r.deletion, want);
@@ -80,13 +80,13 @@ describe('deletion and insertion', () => {
     assert.ok(Math.abs(r.deletionAuc - trap(want)) < 1e-6);
   });
 
-  it('insertion starts from the blurred copy and puts the most relevant originals back first', () => {
+  it('insertion starts from the blurred copy and puts the most relevant originals back first', async () => {
     const g = linearNet();
     // sigma -> infinity with radius 1: a box filter over 3 taps, edges clamped. One row: the
     // vertical pass sees the same row three times and changes nothing.
     const blurred = [(1 + 1 + 2) / 3, (1 + 2 + 3) / 3, (2 + 3 + 4) / 3, (3 + 4 + 4) / 3];
     close(gaussianBlur(Float32Array.from(x), 1, 4, 1, { sigma: 1e9, radius: 1 }), blurred);
-    const r = deletionInsertion(g, Float32Array.from(x), map, { classIndex: 0, step: 0.5, blur: { sigma: 1e9, radius: 1 } });
+    const r = await deletionInsertion(g, Float32Array.from(x), map, { classIndex: 0, step: 0.5, blur: { sigma: 1e9, radius: 1 } });
     assert.equal(r.pixelsPerStep, 2);
     const [b0, , b2] = blurred;
     const want = [p0(blurred), p0([b0, 2, b2, 4]), p0(x)];
@@ -106,17 +106,17 @@ describe('deletion and insertion', () => {
     assert.throws(() => pixelsPerStepFor(10, 1.5), /fraction/);
   });
 
-  it('the batch size does not change the curves (tinyVgg, a layer map)', () => {
+  it('the batch size does not change the curves (tinyVgg, a layer map)', async () => {
     const g = tinyVgg();
     const xv = randomInput(g);
     const m = { height: 4, width: 4, raw: randn(rng(3), 16) };
-    const a = deletionInsertion(g, xv, m, { classIndex: 2, step: 0.05, batch: 1 });
-    const b = deletionInsertion(g, xv, m, { classIndex: 2, step: 0.05, batch: 7 });
+    const a = await deletionInsertion(g, xv, m, { classIndex: 2, step: 0.05, batch: 1 });
+    const b = await deletionInsertion(g, xv, m, { classIndex: 2, step: 0.05, batch: 7 });
     assert.equal(a.deletion.length, Math.ceil(256 / 13) + 1);
     close(a.deletion, b.deletion, 1e-5);
     close(a.insertion, b.insertion, 1e-5);
     // the ends: deletion ends at the all-zero input, insertion at the original
-    const ends = deletionInsertion(g, xv, m, { classIndex: 2, step: 1 });
+    const ends = await deletionInsertion(g, xv, m, { classIndex: 2, step: 1 });
     close([ends.deletion[0], ends.insertion[1]], [a.deletion[0], a.deletion[0]], 1e-5);
   });
 });
@@ -143,16 +143,16 @@ describe('Average Drop and Increase in Confidence', () => {
     assert.ok(Math.abs(increaseInConfidence(pairs) - 100 / 3) < 1e-9);
     assert.ok(Number.isNaN(averageDrop([])));
   });
-  it('the map is a soft mask: ReLU, min-max to [0, 1], times the input', () => {
+  it('the map is a soft mask: ReLU, min-max to [0, 1], times the input', async () => {
     const g = linearNet();
     const map = { height: 1, width: 4, raw: Float32Array.from([0.1, 0.9, -0.3, 0.5]) };
     close(mapAtSize(map, 4, 1), [1 / 9, 1, 0, 5 / 9]);
-    const pr = confidencePair(g, Float32Array.from([1, 2, 3, 4]), map, 0);
+    const pr = await confidencePair(g, Float32Array.from([1, 2, 3, 4]), map, 0);
     assert.ok(Math.abs(pr.full - p0([1, 2, 3, 4])) < 1e-6);
     assert.ok(Math.abs(pr.masked - p0([1 / 9, 2, 0, 20 / 9])) < 1e-6);
     // a constant map masks everything
     close(mapAtSize({ height: 1, width: 2, raw: Float32Array.from([3, 3]) }, 4, 1), [0, 0, 0, 0]);
-    const pc = confidencePair(g, Float32Array.from([1, 2, 3, 4]), { height: 1, width: 2, raw: Float32Array.from([3, 3]) }, 0);
+    const pc = await confidencePair(g, Float32Array.from([1, 2, 3, 4]), { height: 1, width: 2, raw: Float32Array.from([3, 3]) }, 0);
     assert.ok(Math.abs(pc.masked - p0([0, 0, 0, 0])) < 1e-6);
   });
 });

@@ -117,8 +117,8 @@ export async function scoreImage(g: Graph, xData: Float32Array, methods: MethodS
       scores.push({
         method: m.id,
         layer,
-        ...deletionInsertion(g, xData, map, curveOpts),
-        ...confidencePair(g, xData, map, c, mm.probs[c]),
+        ...(await deletionInsertion(g, xData, map, curveOpts)),
+        ...(await confidencePair(g, xData, map, c, mm.probs[c])),
       });
     }
   }

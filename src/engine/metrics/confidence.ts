@@ -23,7 +23,7 @@ export function maskedInput(x: Float32Array, mask: Float32Array, channels: numbe
 }
 
 /** Y and O for one input and map. `full` may be passed when already known. */
-export function confidencePair(g: Graph, x: Float32Array, map: MapLike, classIndex: number, full?: number): ConfidencePair {
+export async function confidencePair(g: Graph, x: Float32Array, map: MapLike, classIndex: number, full?: number): Promise<ConfidencePair> {
   const [h, w, ch] = g.inputShape;
   if (map.raw.length !== map.height * map.width) throw new Error(`map data length ${map.raw.length} != ${map.height}x${map.width}`);
   // The soft mask is the map exactly as the heatmap shows it (ReLU, min-max, bilinear).
@@ -32,10 +32,10 @@ export function confidencePair(g: Graph, x: Float32Array, map: MapLike, classInd
     const both = new Float32Array(2 * x.length);
     both.set(x, 0);
     both.set(masked, x.length);
-    const p = classProbs(g, both, 2, classIndex, 2);
+    const p = await classProbs(g, both, 2, classIndex, 2);
     return { full: p[0], masked: p[1] };
   }
-  return { full, masked: classProbs(g, masked, 1, classIndex, 1)[0] };
+  return { full, masked: (await classProbs(g, masked, 1, classIndex, 1))[0] };
 }
 
 /** One image's drop, max(0, Y − O) / Y (0 when Y = 0). */

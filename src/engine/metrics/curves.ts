@@ -11,12 +11,11 @@
 //   default) and each step puts the next pixels' original values back.
 // - After each step (and before the first) the target class's softmax probability is
 //   recorded: n + 1 points for n = ceil(h·w / pixelsPerStep) steps, pixelsPerStep =
-//   max(1, round(step · h · w)). The masked inputs run through runForward in batches.
+//   max(1, round(step · h · w)). The masked inputs run through the compiled forward in batches.
 // - The area is the trapezoid rule over x in [0, 1] (as RISE's code): the mean of the
 //   points with the two end points counted half.
-import * as tf from '@tensorflow/tfjs-core';
 import type { Graph } from '../model/graph';
-import { runForward } from '../model/forward';
+import { classProbsOrt } from '../compute';
 import { resizeBilinear } from '../image/resize';
 import { BlurOptions, DEFAULT_BLUR, gaussianBlur } from './blur';
 
@@ -73,34 +72,15 @@ export function auc(curve: ArrayLike<number>): number {
 }
 
 /**
- * Softmax probability of class c for `count` inputs, run in batches of `batch`;
- * `write(i, dst)` fills input i (h·w·c values, NHWC) into dst, in order i = 0, 1, ...
+ * Softmax probability of class c for `count` inputs, run in batches of `batch` on the compiled
+ * forward; `write(i, dst)` fills input i (h·w·c values, NHWC) into dst, in order i = 0, 1, ...
  */
-export function classProbsOf(g: Graph, count: number, c: number, batch: number, write: (i: number, dst: Float32Array) => void): Float32Array {
-  const [h, w, ch] = g.inputShape;
-  const size = h * w * ch;
-  const out = new Float32Array(count);
-  const buf = new Float32Array(Math.min(batch, count) * size);
-  for (let start = 0; start < count; start += batch) {
-    const n = Math.min(batch, count - start);
-    for (let i = 0; i < n; i++) write(start + i, buf.subarray(i * size, (i + 1) * size));
-    const p = tf.tidy(() => {
-      const xb = tf.tensor4d(buf.subarray(0, n * size), [n, h, w, ch]);
-      const { logits } = runForward(g, xb, false);
-      if (c < 0 || c >= logits.shape[1]) throw new Error(`class ${c} is out of range (0..${logits.shape[1] - 1})`);
-      return tf.slice(tf.softmax(logits), [0, c], [n, 1]);
-    });
-    try {
-      out.set(p.dataSync() as Float32Array, start);
-    } finally {
-      p.dispose();
-    }
-  }
-  return out;
+export function classProbsOf(g: Graph, count: number, c: number, batch: number, write: (i: number, dst: Float32Array) => void): Promise<Float32Array> {
+  return classProbsOrt(g, count, c, batch, write);
 }
 
 /** classProbsOf for `count` inputs stored back to back in `data`. */
-export function classProbs(g: Graph, data: Float32Array, count: number, c: number, batch = DEFAULT_BATCH): Float32Array {
+export function classProbs(g: Graph, data: Float32Array, count: number, c: number, batch = DEFAULT_BATCH): Promise<Float32Array> {
   const size = g.inputShape[0] * g.inputShape[1] * g.inputShape[2];
   if (data.length < count * size) throw new Error(`classProbs: ${data.length} values for ${count} inputs of ${size}`);
   return classProbsOf(g, count, c, batch, (i, dst) => dst.set(data.subarray(i * size, (i + 1) * size)));
@@ -143,15 +123,15 @@ export function pixelsPerStepFor(pixels: number, step = DEFAULT_STEP): number {
 }
 
 /** Deletion and insertion curves of one explanation map for one preprocessed input x (h·w·c, NHWC). */
-export function deletionInsertion(g: Graph, x: Float32Array, map: MapLike, opts: CurveOptions): Curves {
+export async function deletionInsertion(g: Graph, x: Float32Array, map: MapLike, opts: CurveOptions): Promise<Curves> {
   const [h, w, ch] = g.inputShape;
   if (x.length !== h * w * ch) throw new Error(`input length ${x.length} != ${h}x${w}x${ch}`);
   const order = relevanceOrder(mapAtInput(map, h, w));
   const s = pixelsPerStepFor(h * w, opts.step);
   const batch = opts.batch ?? DEFAULT_BATCH;
   const del = curveWriter(x, 0, order, ch, s);
-  const deletion = classProbsOf(g, del.count, opts.classIndex, batch, del.write);
+  const deletion = await classProbsOf(g, del.count, opts.classIndex, batch, del.write);
   const ins = curveWriter(gaussianBlur(x, h, w, ch, opts.blur ?? DEFAULT_BLUR), x, order, ch, s);
-  const insertion = classProbsOf(g, ins.count, opts.classIndex, batch, ins.write);
+  const insertion = await classProbsOf(g, ins.count, opts.classIndex, batch, ins.write);
   return { deletion, insertion, deletionAuc: auc(deletion), insertionAuc: auc(insertion), pixelsPerStep: s };
 }
