@@ -128,6 +128,8 @@ export async function createProgram(bytes: Uint8Array): Promise<Program> {
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: [info.provider],
     graphOptimizationLevel: 'all',
+    // Errors only: ORT's warnings (e.g. about initializers its optimiser drops) are no news to a user.
+    logSeverityLevel: 3,
     intraOpNumThreads: info.threads,
     interOpNumThreads: 1,
   });
