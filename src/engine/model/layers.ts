@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Activation, Graph, GraphNode, Op, Padding, PreprocessPreset } from './graph';
 import { PRESET_NAMES } from '../image/preprocess';
-import type { LoadOptions } from './load';
+import type { LoadOptions } from './options';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;

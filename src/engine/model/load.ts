@@ -9,12 +9,9 @@ import { applyActivation, applyOp, inferShapes } from './forward';
 import { loadLayersModel } from './layers';
 import { loadOnnxModel } from './onnx';
 
-export interface LoadOptions {
-  /** [height, width] for models whose input size is not fixed (overrides the model's). */
-  inputSize?: [number, number];
-  /** Fill outputShape with a zero forward pass (default true). */
-  inferShapes?: boolean;
-}
+import type { LoadOptions } from './options';
+
+export type { LoadOptions } from './options';
 
 /** "HxW" (or "H,W"; "" for none) -> [h, w], for models without a fixed input size. */
 export function parseInputSize(text: string | undefined): [number, number] | undefined {

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
 import type { Activation, Graph, GraphNode, Op, Padding } from './graph';
-import type { LoadOptions } from './load';
+import type { LoadOptions } from './options';
 import { foldBN, pruneToOutput } from './layers';
 import { Attrs, Const, FOLDABLE, foldConst, num, tensorToConst } from './onnx-values';
 
