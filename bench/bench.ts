@@ -2,7 +2,8 @@
 // side by side in one run, on the same seeded VGG16-BN at 224x224. See bench/README.md.
 //
 //   node dist/bench.js [--runs N] [--threads N] [--scorecam] [--scorecam-limit N] [--curves]
-//                      [--arch] [--no-torch] [--no-demo] [--json]
+//                      [--arch] [--no-torch] [--no-demo] [--json] [--review | --no-review]
+//   (--review: only the dataset-review cases, bench/review.ts; --no-review: without them)
 //
 // Rounds alternate JS and PyTorch (after a JS warm-up; each PyTorch process warms up itself),
 // so that both sides see the same machine load; the table shows medians over the rounds and
@@ -20,6 +21,7 @@ import type { Graph } from '../src/engine/model/graph';
 import { gradientsOrt, predictOrt } from '../src/engine/compute';
 import { scorecamComponents } from '../src/engine/cam/weights';
 import { deletionInsertion } from '../src/engine/metrics/curves';
+import { benchReview } from './review';
 
 interface Args {
   runs: number;
@@ -31,10 +33,12 @@ interface Args {
   demo: boolean;
   json: boolean;
   curves: boolean;
+  /** 'only': just the dataset-review cases; false: without them. */
+  review: boolean | 'only';
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 3, threads: 0, scorecam: false, scorecamLimit: 0, arch: false, torch: true, demo: true, json: false, curves: false };
+  const a: Args = { runs: 3, threads: 0, scorecam: false, scorecamLimit: 0, arch: false, torch: true, demo: true, json: false, curves: false, review: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const num = () => {
@@ -51,6 +55,8 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-demo') a.demo = false;
     else if (k === '--json') a.json = true;
     else if (k === '--curves') a.curves = true;
+    else if (k === '--review') a.review = 'only';
+    else if (k === '--no-review') a.review = false;
     else if (k === '--help' || k === '-h') {
       process.stdout.write(fs.readFileSync(__filename, 'utf8').split('\n').slice(0, 8).join('\n') + '\n');
       process.exit(0);
@@ -248,6 +254,11 @@ async function main(): Promise<void> {
   const torchThreads = a.threads > 0 ? a.threads : backend.threads;
   const result: Record<string, unknown> = { backend: backend.name, js_threads: backend.threads, machine, runs: a.runs };
 
+  if (a.review === 'only') {
+    result.review = await benchReview(a.json);
+    if (a.json) process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
   if (!ensureExport(py)) {
     log(`bench: no ${path.relative(root, vggDir)} and no PyTorch to write it: skipping the VGG16-BN bench`);
   } else {
@@ -340,6 +351,7 @@ async function main(): Promise<void> {
       for (const o of others) process.stdout.write(`  ${String(o.model).padEnd(28)} ${String(o.input).padEnd(10)} forward ${o.forward_ms} ms, FG-CAM at the input ${o.fgcam_input_ms} ms (${o.maps} maps)\n`);
     }
   }
+  if (a.review) result.review = await benchReview(a.json);
   if (a.json) process.stdout.write(JSON.stringify(result) + '\n');
 }
 

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
 import type { BackendPreference } from '../engine/backend';
-import type { Colormap, ErrorKind, EvaluateJob, ExplainJob, ExplainReply, FaithfulnessReply, ImageResult, MethodsReply, RenderReply, WorkerError, WorkerMessage, WorkerProgress, WorkerRequest } from './protocol';
+import type { Colormap, ErrorKind, EvaluateJob, ExplainJob, ExplainReply, FaithfulnessReply, ImageResult, MethodsReply, RenderReply, WorkerError, WorkerMessage, WorkerProgress, WorkerRequest, ReviewDocument, ReviewJob } from './protocol';
 import type { LayerMap } from '../engine/types';
 
 export class EngineError extends Error implements WorkerError {
@@ -78,6 +78,11 @@ export class EngineClient {
     return this.request({ op: 'score', job, image }) as Promise<ImageResult>;
   }
 
+  /** A dataset review; `onProgress` receives the results as batches finish. */
+  review(job: ReviewJob, onProgress?: (p: WorkerProgress) => void): Promise<ReviewDocument> {
+    return this.request({ op: 'review', job }, onProgress) as Promise<ReviewDocument>;
+  }
+
   get busy(): boolean {
     return this.pending.size > 0;
   }
@@ -116,6 +121,7 @@ export class EngineClient {
       const p = this.pending.get(m.id);
       if (!p) return;
       if ('progress' in m) {
+        this.arm(m.id, p); // a request that reports progress is alive: its timeout starts again
         try {
           p.onProgress?.(m.progress);
         } catch (e) {
@@ -146,14 +152,20 @@ export class EngineClient {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const p: Pending = { resolve, reject, op: req.op, onProgress };
-      const ms = this.opts.timeoutMs ?? 10 * 60_000;
-      p.timer = setTimeout(() => {
-        this.opts.log(`engine request ${req.op} timed out after ${ms} ms: restarting the worker`);
-        this.stop(new EngineError(`The engine did not answer within ${Math.round(ms / 1000)} s (${req.op}).`, 'timeout'));
-      }, ms);
+      this.arm(id, p);
       this.pending.set(id, p);
       w.postMessage({ id, req });
     });
+  }
+
+  /** (Re)starts a request's timeout. */
+  private arm(id: number, p: Pending): void {
+    const ms = this.opts.timeoutMs ?? 10 * 60_000;
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = setTimeout(() => {
+      this.opts.log(`engine request ${p.op} timed out after ${ms} ms: restarting the worker`);
+      this.stop(new EngineError(`The engine did not answer within ${Math.round(ms / 1000)} s (${p.op}).`, 'timeout'));
+    }, ms);
   }
 
   private stop(err: EngineError): void {

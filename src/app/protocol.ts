@@ -5,6 +5,11 @@
 import type { BackendPreference } from '../engine/backend';
 import type { ColormapName } from '../engine/image/colormap';
 import type { ExplainOptions, LayerInfo, LayerMap, Preprocess } from '../engine/types';
+import type { Failed, ReviewDocument } from './dataset/document';
+import type { ImageResult as ReviewResult, Summary } from './dataset/summary';
+
+export type { Failed, ReviewDocument } from './dataset/document';
+export type { ClassStats, ConfusedPair, ImageResult as ReviewResult, Summary } from './dataset/summary';
 import type { EvaluateJob, ImageResult } from './evaluate/job';
 
 export type { EvaluateJob, ImageResult } from './evaluate/job';
@@ -75,6 +80,22 @@ export interface ExplainJob {
   options: ExplainOptions;
 }
 
+/** A dataset review of `folder` (app/dataset/review.ts), its files and cache in `outDir`. */
+export interface ReviewJob {
+  folder: string;
+  model: ModelSpec;
+  outDir: string;
+  batch: number;
+}
+
+/** What a running review adds: new results and failures, and the summary so far. */
+export interface ReviewStream {
+  results: ReviewResult[];
+  failed: Failed[];
+  summary: Summary;
+  cached: number;
+}
+
 export type WorkerRequest =
   | { op: 'init'; backend: BackendPreference; wasmDir: string }
   /** Full explanation plus a display copy of the image (longest side <= displayMax). */
@@ -93,6 +114,8 @@ export type WorkerRequest =
   | { op: 'faithfulness'; job: ExplainJob; layer: string; map?: LayerMap }
   /** Every comparison method scored at `layer` (progress messages while running). */
   | { op: 'compareMethods'; job: ExplainJob; layer: string }
+  /** Scores a dataset folder (progress messages carry the results as they come); replies with the ReviewDocument. */
+  | { op: 'review'; job: ReviewJob }
   /** `fgcam evaluate`: every method of the job scored on one image file (reply: ImageResult). */
   | { op: 'score'; job: EvaluateJob; image: string };
 
@@ -102,6 +125,8 @@ export interface WorkerProgress {
   total: number;
   /** What runs now. */
   what: string;
+  /** A review's new results (op 'review'). */
+  review?: ReviewStream;
 }
 
 export interface ExplainReply {

@@ -11,11 +11,15 @@ import { DEFAULT_METHODS, findMethod, parseMethod } from '../engine/methods';
 import { startBackend } from './backend';
 import { SessionCache } from './sessionCache';
 import { heatmapPng, overlayPng } from './session';
+import { reviewDataset } from './dataset/review';
+import { summarize, type ImageResult } from './dataset/summary';
 import { scoreImageFile } from './evaluate/job';
 import type {
   ErrorKind,
   ExplainJob,
   ExplainReply,
+  ReviewDocument,
+  ReviewJob,
   FaithfulnessReply,
   MethodRow,
   MethodsReply,
@@ -112,6 +116,29 @@ async function compareMethods(job: ExplainJob, layer: string, progress: (p: Work
   };
 }
 
+/** A dataset review; the results stream out in progress messages with the summary so far. */
+async function review(job: ReviewJob, progress: (p: WorkerProgress) => void): Promise<ReviewDocument> {
+  const m = await cache.session(job.model);
+  const count = m.numClasses;
+  if (!count) throw new Error(`the model ${job.model.path} has no class axis in its output`);
+  const classes = Array.from({ length: count }, (_, i) => m.labels?.[i] ?? String(i));
+  const all: ImageResult[] = [];
+  const run = await reviewDataset({
+    root: job.folder,
+    graph: m.graph,
+    modelPath: job.model.path,
+    labels: classes,
+    preprocess: m.preprocess(job.model.preprocess).pre,
+    batch: job.batch,
+    outDir: job.outDir,
+    onProgress: (p) => {
+      all.push(...p.results);
+      progress({ done: p.done, total: p.total, what: 'scoring', review: { results: p.results, failed: p.failed, summary: summarize(classes, all), cached: p.cached } });
+    },
+  });
+  return run.doc;
+}
+
 function displayCopy(img: RgbaImage, max: number) {
   const s = Math.min(1, max / Math.max(img.width, img.height));
   const d = s < 1 ? resizeRgba(img, Math.max(1, Math.round(img.width * s)), Math.max(1, Math.round(img.height * s))) : img;
@@ -160,6 +187,8 @@ async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void)
       return faithfulness(req.job, req.layer, req.map);
     case 'compareMethods':
       return compareMethods(req.job, req.layer, progress);
+    case 'review':
+      return review(req.job, progress);
     case 'score': {
       const s = await cache.session({ path: req.job.model });
       return scoreImageFile(s, req.image, cache.imageAt(req.image), req.job);

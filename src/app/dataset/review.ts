@@ -9,7 +9,7 @@ import { ReviewCache, modelFingerprint } from './cache';
 import { buildDocument, type Failed, type ReviewDocument } from './document';
 import { listDatasetImages } from './listing';
 import { prepareOutputFolder } from './outdir';
-import { scoreImages, type ScoreProgress } from './score';
+import { scoreImages, type Scored } from './score';
 import { shardSlice, type Shard } from './shard';
 import { resultOf, type ImageResult } from './summary';
 import { truthFromCsv, truthFromFolders, type Truth } from './truth';
@@ -32,10 +32,19 @@ export interface ReviewOptions {
   force?: boolean;
   /** Write the report files (default true). */
   write?: boolean;
-  onProgress?: (p: ScoreProgress & { truth: Map<string, number> }) => void;
+  /** As batches finish: counts, and the results and failures new since the last call. */
+  onProgress?: (p: ReviewProgress) => void;
   /** Called once the listing and truth are known, before any scoring. */
   onStart?: (info: { files: string[]; truth: Truth; cached: number }) => void;
   signal?: AbortSignal;
+}
+
+export interface ReviewProgress {
+  done: number;
+  total: number;
+  cached: number;
+  results: ImageResult[];
+  failed: Failed[];
 }
 
 export interface ReviewRun {
@@ -77,14 +86,10 @@ export async function reviewDataset(o: ReviewOptions): Promise<ReviewRun> {
     batch: o.batch,
     cache,
     signal: o.signal,
-    onProgress: o.onProgress && ((p) => o.onProgress!({ ...p, truth: truth.of })),
+    onProgress: o.onProgress && ((p) => o.onProgress!({ done: p.done, total: p.total, cached: p.cached, ...outcomes(p.items, truth) })),
   });
-  const results: ImageResult[] = [];
-  const failed: Failed[] = first ? listing.unreadable.map((u) => ({ path: u.path, error: `${u.path}: ${u.error}` })) : [];
-  for (const s of run.items) {
-    if ('logits' in s) results.push(resultOf(s.path, s.logits, truth.of.get(s.path) ?? null));
-    else failed.push({ path: s.path, error: s.error });
-  }
+  const { results, failed } = outcomes(run.items, truth);
+  if (first) failed.unshift(...listing.unreadable.map((u) => ({ path: u.path, error: `${u.path}: ${u.error}` })));
   const doc = buildDocument(
     {
       root,
@@ -106,6 +111,17 @@ export async function reviewDataset(o: ReviewOptions): Promise<ReviewRun> {
     if (o.write !== false) written = await writeReview(outDir, doc);
   }
   return { doc, cancelled: run.cancelled, cached: run.cached, written };
+}
+
+/** Scored images as results (with their truth), unreadable ones as failures. */
+function outcomes(items: Scored[], truth: Truth): { results: ImageResult[]; failed: Failed[] } {
+  const results: ImageResult[] = [];
+  const failed: Failed[] = [];
+  for (const s of items) {
+    if ('logits' in s) results.push(resultOf(s.path, s.logits, truth.of.get(s.path) ?? null));
+    else failed.push({ path: s.path, error: s.error });
+  }
+  return { results, failed };
 }
 
 /** The unmatched names counted over this shard's files only (so merged shards add up). */

@@ -23,6 +23,9 @@ export function predictionsCsv(doc: ReviewDocument): string {
   return rows.join('\n') + '\n';
 }
 
+/** Larger matrices are no table a person reads: the picture and review.json carry them. */
+const MAX_TABLE_CLASSES = 40;
+
 const md = (s: string) => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
 const frac = (x: number | null) => (x === null ? '-' : x.toFixed(3));
@@ -44,8 +47,12 @@ export function reportMarkdown(doc: ReviewDocument): string {
     out.push('## Per class', '', '| class | images | predicted as | precision | recall | F1 |', '|---|---:|---:|---:|---:|---:|');
     for (const c of doc.perClass) out.push(`| ${cls(c.index)} | ${c.support} | ${c.predicted} | ${frac(c.precision)} | ${frac(c.recall)} | ${frac(c.f1)} |`);
     out.push('', '## Confusion matrix', '', 'Rows: true class; columns: predicted class (by index).', '', `![confusion matrix](${CONFUSION_PNG})`, '');
-    out.push(`| truth \\ predicted | ${doc.classes.map((_, i) => i).join(' | ')} |`, `|---|${doc.classes.map(() => '---:').join('|')}|`);
-    doc.confusion.forEach((row, t) => out.push(`| ${cls(t)} | ${row.join(' | ')} |`));
+    if (doc.classes.length <= MAX_TABLE_CLASSES) {
+      out.push(`| truth \\ predicted | ${doc.classes.map((_, i) => i).join(' | ')} |`, `|---|${doc.classes.map(() => '---:').join('|')}|`);
+      doc.confusion.forEach((row, t) => out.push(`| ${cls(t)} | ${row.join(' | ')} |`));
+    } else {
+      out.push(`(${doc.classes.length} classes: the counts are in ${REVIEW_JSON}, field \`confusion\`; the most confused pairs follow.)`);
+    }
     out.push('');
     if (doc.confusedPairs.length) {
       out.push('## Most confused pairs', '', '| true class | predicted as | images |', '|---|---|---:|');
@@ -77,7 +84,8 @@ export function reportMarkdown(doc: ReviewDocument): string {
 /** The matrix, each row coloured by the share of its images (viridis), counts in the cells. */
 export function confusionImage(doc: ReviewDocument): RgbaImage {
   const k = doc.classes.length;
-  const cell = Math.max(3, Math.min(48, Math.floor(720 / Math.max(k, 1))));
+  // 1000 classes: one pixel per cell (a 1000 px picture); 10 classes: 48 px cells with counts.
+  const cell = Math.max(1, Math.min(48, Math.floor(720 / Math.max(k, 1))));
   const scale = cell >= 24 ? 2 : 1;
   const names = doc.classes.map((c, i) => `${i} ${c}`.slice(0, 18));
   const left = k <= 40 ? 12 + Math.max(...names.map((n) => n.length)) * 4 * scale : 12;
@@ -93,7 +101,7 @@ export function confusionImage(doc: ReviewDocument): RgbaImage {
       const n = doc.confusion[t][p];
       const v = rowSum ? Math.round((255 * n) / rowSum) : 0;
       const c: Rgb = n ? [lut[v * 3], lut[v * 3 + 1], lut[v * 3 + 2]] : [245, 245, 245];
-      cv.rect(left + p * cell, top + t * cell, cell - 1, cell - 1, c);
+      cv.rect(left + p * cell, top + t * cell, Math.max(1, cell - 1), Math.max(1, cell - 1), c);
       const s = String(n);
       const w = s.length * 4 * scale - scale;
       if (n && w <= cell - 3 && 5 * scale <= cell - 3) {
