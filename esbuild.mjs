@@ -54,6 +54,15 @@ const targets = [
     outfile: 'dist/webview.js',
     need: 'src/webview/main.ts',
   },
+  {
+    ...common,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2020',
+    entryPoints: ['src/webview/review.ts'],
+    outfile: 'dist/review.js',
+    need: 'src/webview/review.ts',
+  },
 ];
 
 /** Static files copied into dist/ so the bundles work without node_modules (VSIX ships no node_modules). */

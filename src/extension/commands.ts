@@ -6,7 +6,8 @@ import { looksLikeImagePath } from '../app/images';
 import { EngineError, type EngineClient } from '../app/engineClient';
 import { PanelController, type PanelContext } from './panel';
 import { demoModel, modelSpec, readSettings, resolvePath, toSettingPath, workspaceRoot } from './settings';
-import { exportExplanation, exportFolder } from './export';
+import { exportExplanation, exportFolder, exportImages } from './export';
+import { ReviewPanel, type ReviewContext } from './reviewPanel';
 import type { ModelSpec } from '../app/protocol';
 import type { ViewState } from '../webview/protocol';
 
@@ -18,6 +19,7 @@ const USE_DEMO = 'Use Demo Model';
 
 export class Commands {
   readonly panelContext: PanelContext;
+  readonly reviewContext: ReviewContext;
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,
@@ -32,6 +34,20 @@ export class Commands {
         resolveModel: (interactive) => this.resolveModel(interactive),
         reportError: (e, img) => this.reportError(e, img),
         exportCurrent: () => void vscode.commands.executeCommand('fgcam.exportExplanation'),
+        log: (l) => this.log(l),
+      },
+    };
+    this.reviewContext = {
+      extensionUri: ctx.extensionUri,
+      engine,
+      batch: () => readSettings().batch,
+      hooks: {
+        explain: (img, classIndex) => this.explainImage(vscode.Uri.file(img), { classIndex }),
+        exportImages: async (images, label) => {
+          const model = await this.resolveModel(true);
+          return model && exportImages(images, label, model, readSettings(), this.engine, (l) => this.log(l));
+        },
+        reportError: (e) => this.reportError(e),
         log: (l) => this.log(l),
       },
     };
@@ -64,6 +80,7 @@ export class Commands {
       reg('fgcam.explainImage', (uri?: vscode.Uri) => this.explainImage(uri)),
       reg('fgcam.exportExplanation', () => exportExplanation(PanelController.active, this.engine, (l) => this.log(l))),
       reg('fgcam.exportFolder', (uri?: vscode.Uri) => this.exportFolder(uri)),
+      reg('fgcam.reviewDataset', (uri?: vscode.Uri) => this.reviewDataset(uri)),
       reg('fgcam.useModel', (uri?: vscode.Uri) => this.useModel(uri)),
       reg('fgcam.showLog', () => this.output.show(true)),
     ];
@@ -82,7 +99,8 @@ export class Commands {
     };
   }
 
-  async explainImage(uri?: vscode.Uri): Promise<void> {
+  /** `patch`: view settings for this explanation (the review panel's class and contrast class). */
+  async explainImage(uri?: vscode.Uri, patch: Partial<ViewState> = {}): Promise<void> {
     const imagePath = uri?.fsPath ?? activeImagePath() ?? (await pickFile('Explain Image', { Images: ['png', 'jpg', 'jpeg', 'bmp'] }));
     if (!imagePath) return;
     // Model errors are shown in the panel too (and as a notification with actions).
@@ -93,7 +111,18 @@ export class Commands {
       model = e instanceof Error ? e : new Error(String(e));
     }
     if (!model) return;
-    const panel = PanelController.show(this.panelContext, imagePath, this.defaultView(), model);
+    const panel = PanelController.show(this.panelContext, imagePath, { ...this.defaultView(), ...patch }, model);
+    await panel.waitForIdle();
+  }
+
+  /** Opens the review panel on a dataset folder (one subfolder per class) and scores it. */
+  async reviewDataset(uri?: vscode.Uri): Promise<void> {
+    const folder = uri?.fsPath ?? (await pickFolder('Review Dataset'));
+    if (!folder) return;
+    if (!fs.existsSync(folder) || !fs.statSync(folder).isDirectory()) throw new Error(`${folder} is not a folder: Review Dataset takes the dataset's top folder (one subfolder per class).`);
+    const model = await this.resolveModel(true);
+    if (!model) return;
+    const panel = ReviewPanel.show(this.reviewContext, folder, model);
     await panel.waitForIdle();
   }
 
@@ -186,7 +215,7 @@ async function pickFile(label: string, filters: Record<string, string[]>): Promi
   return r?.[0]?.fsPath;
 }
 
-async function pickFolder(): Promise<string | undefined> {
-  const r = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, openLabel: 'Export Folder', defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
+async function pickFolder(openLabel = 'Export Folder'): Promise<string | undefined> {
+  const r = await vscode.window.showOpenDialog({ canSelectFiles: false, canSelectFolders: true, openLabel, defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri });
   return r?.[0]?.fsPath;
 }

@@ -91,13 +91,18 @@ export async function exportFolder(folder: string, model: ModelSpec, s: Settings
     void vscode.window.showInformationMessage(`FG-CAM: no images (png, jpg, jpeg, bmp) in ${folder}.`);
     return undefined;
   }
+  return exportImages(images, path.basename(folder), model, s, engine, log);
+}
+
+/** Explains and writes every image of `images` (Export Folder, and the review panel's selection). */
+export async function exportImages(images: string[], label: string, model: ModelSpec, s: Settings, engine: EngineClient, log: (s: string) => void): Promise<ExportResult | undefined> {
   // Names use the configured layer; a model without that layer falls back to "input" (checked at write time).
   const existing = images.flatMap((img) => (['heatmap', 'overlay'] as const).map((k) => outputName(img, fgcamTag(s.base, s.denoise), s.layer, k))).filter((f) => fs.existsSync(f));
   const policy = await askOverwrite(existing);
   if (!policy) return { ...emptyResult(), cancelled: true };
   const result = emptyResult();
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `FG-CAM: exporting ${path.basename(folder)}`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `FG-CAM: exporting ${label}`, cancellable: true },
     async (progress, token) => {
       // Terminating the worker is the only way to stop a running explanation.
       const sub = token.onCancellationRequested(() => engine.cancel('Export cancelled.'));
@@ -124,7 +129,7 @@ export async function exportFolder(folder: string, model: ModelSpec, s: Settings
       }
     },
   );
-  report(result, log, `Exported ${path.basename(folder)}`);
+  report(result, log, `Exported ${label}`);
   return result;
 }
 

@@ -5,6 +5,7 @@ import { EngineClient } from '../app/engineClient';
 import { Commands } from './commands';
 import { PANEL_TYPE, PanelController, type PanelState } from './panel';
 import { readSettings } from './settings';
+import { ReviewPanel, type ReviewPanelState } from './reviewPanel';
 import type { FaithfulnessReply, MethodsReply, ViewState } from '../webview/protocol';
 
 export interface FgcamApi {
@@ -14,6 +15,10 @@ export interface FgcamApi {
   requestFaithfulness(layer?: string): Promise<FaithfulnessReply>;
   /** The panel's Compare methods table for `layer` (default: the shown one). */
   compareMethods(layer?: string): Promise<MethodsReply>;
+  /** The review panel's state (status, accuracy, confusion), or undefined when it is not open. */
+  getReviewState(): ReviewPanelState | undefined;
+  /** Resolves when the review panel's review has finished (or was cancelled). */
+  waitForReview(): Promise<void>;
 }
 
 const MODEL_KEYS = ['modelPath', 'labelsPath', 'preprocess', 'mean', 'std', 'backend'].map((k) => `fgcam.${k}`);
@@ -32,6 +37,7 @@ export function activate(ctx: vscode.ExtensionContext): FgcamApi {
     output,
     { dispose: () => engine.dispose() },
     { dispose: () => PanelController.active?.dispose() },
+    { dispose: () => ReviewPanel.active?.dispose() },
     ...commands.register(),
     vscode.window.registerWebviewPanelSerializer(PANEL_TYPE, {
       deserializeWebviewPanel: async (panel, state: Partial<ViewState> | undefined) => {
@@ -53,6 +59,8 @@ export function activate(ctx: vscode.ExtensionContext): FgcamApi {
     getPanelState: () => PanelController.active?.state() ?? emptyState(commands.defaultView()),
     requestFaithfulness: (layer) => panelOrThrow().faithfulness(layer),
     compareMethods: (layer) => panelOrThrow().compareMethods(layer),
+    getReviewState: () => ReviewPanel.active?.state(),
+    waitForReview: async () => ReviewPanel.active?.waitForIdle(),
     waitForIdle: async () => {
       // Settle twice: a finished command may start panel work and vice versa.
       for (let i = 0; i < 50; i++) {

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 
-export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
+/** `script` and `styles` name the bundle and extra stylesheets (the review panel has its own). */
+export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri, script = 'webview.js', styles: string[] = [], title = 'FG-CAM'): string {
   const nonce = randomBytes(16).toString('base64');
   const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
   const csp = [
@@ -21,11 +22,12 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${uri('dist', 'media', 'codicon.css')}">
 <link rel="stylesheet" href="${uri('media', 'panel.css')}">
-<title>FG-CAM</title>
+${styles.map((s) => `<link rel="stylesheet" href="${uri('media', s)}">`).join('\n')}
+<title>${title}</title>
 </head>
 <body>
 <main id="app" data-testid="panel"></main>
-<script nonce="${nonce}" src="${uri('dist', 'webview.js')}"></script>
+<script nonce="${nonce}" src="${uri('dist', script)}"></script>
 </body>
 </html>`;
 }

@@ -22,6 +22,8 @@ export interface Settings {
   backend: BackendPreference;
   scoreBatch?: number;
   inputSize: string;
+  /** Review Dataset: images per forward pass (`fgcam predict --batch`). */
+  batch: number;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -43,6 +45,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     backend: c.get('backend', 'auto'),
     scoreBatch: typeof scoreBatch === 'number' && scoreBatch > 0 ? Math.floor(scoreBatch) : undefined,
     inputSize: c.get('inputSize', '').trim(),
+    batch: Math.max(1, Math.floor(Number(c.get('batch', 32)) || 32)),
   };
 }
 
