@@ -734,8 +734,80 @@ async function partUi(env, server, ctx, workspace, images) {
     }
     log(`ui: panel error "${panelText.trim().split('\n')[0].slice(0, 160)}"`);
   }, { critical: false });
+  await reviewSteps(page, workspace);
   await shot(page, 'ui-end.png');
   await page.close().catch(() => {});
+}
+
+/** The (inner) webview frame of the review panel, if any. */
+async function reviewFrame(page) {
+  for (const f of page.frames()) {
+    if (f === page.mainFrame() || f.isDetached()) continue;
+    try {
+      if (await f.$('[data-testid=review-summary]')) return f;
+    } catch {}
+  }
+  return undefined;
+}
+
+/**
+ * Review Dataset as a person uses it: right-click the class-per-folder dataset, read the
+ * accuracy, click a confusion cell (the gallery shows its images), open a mistake (the explain
+ * panel shows why the predicted class and not the true one), and a screenshot of the panel.
+ */
+async function reviewSteps(page, workspace) {
+  const step = stepper('ui-review', page);
+  const expect = JSON.parse(fs.readFileSync(path.join(workspace, '.vscode', 'dataset.json'), 'utf8'));
+  let frame;
+  await step('Explorer: right-click dataset/ > FG-CAM: Review Dataset; the review finishes', async () => {
+    await page.keyboard.press('Escape');
+    await contextMenu(page, explorerRow(page, 'dataset'), /Review Dataset/);
+    frame = await poll('the review panel to finish', async () => {
+      const f = await reviewFrame(page);
+      if (!f) return undefined;
+      return (await f.evaluate(() => document.body.dataset.done === 'true')) ? f : undefined;
+    }, { timeout: 180_000, interval: 500 });
+  });
+  await step('the summary shows the accuracy of the dataset', async () => {
+    const acc = (await frame.locator('[data-testid=review-accuracy]').innerText()).trim();
+    const images = (await frame.locator('[data-testid=review-images]').innerText()).trim();
+    log(`ui: review shows accuracy ${acc} over ${images} images`);
+    if (Number(images) !== expect.images) throw new Error(`${images} images shown, the dataset has ${expect.images}`);
+    if (expect.correct !== undefined && acc !== `${((100 * expect.correct) / expect.images).toFixed(1)}%`) throw new Error(`accuracy ${acc}, expected ${expect.correct}/${expect.images}`);
+    if (!/^\d+(\.\d)?%$/.test(acc)) throw new Error(`accuracy reads "${acc}"`);
+  });
+  await step('screenshot of the review panel (test output folder)', async () => {
+    const outer = await frame.parentFrame()?.frameElement();
+    const file = path.join(OUT, 'screenshot-review.png');
+    if (outer) await outer.screenshot({ path: file });
+    else await page.screenshot({ path: file });
+    log(`ui: screenshot ${path.relative(REPO, file)}`);
+  }, { critical: false });
+  await step('clicking a confusion cell of mistakes filters the gallery to its images', async () => {
+    const cells = frame.locator('[data-testid=confusion-cell]');
+    const all = await cells.evaluateAll((es) => es.map((e) => ({ t: e.dataset.truth, p: e.dataset.predicted, n: Number(e.dataset.count) })));
+    const cell = all.find((c) => c.t !== c.p && c.n > 0);
+    if (!cell) throw new Error(`no off-diagonal cell with images: ${JSON.stringify(all.filter((c) => c.n))}`);
+    await frame.locator(`[data-testid=confusion-cell][data-truth="${cell.t}"][data-predicted="${cell.p}"]`).click();
+    const tiles = await poll('the gallery to show the cell', async () => {
+      const ts = await frame.locator('[data-testid=tile]').evaluateAll((es) => es.map((e) => ({ path: e.dataset.path, mistake: e.dataset.mistake })));
+      return ts.length === cell.n ? ts : undefined;
+    }, { timeout: 20_000 });
+    if (!tiles.every((t) => t.mistake === 'true')) throw new Error(`tiles of an off-diagonal cell that are not mistakes: ${JSON.stringify(tiles)}`);
+    if (expect.correct !== undefined && !tiles.some((t) => t.path === expect.mislabelled)) throw new Error(`the mislabelled ${expect.mislabelled} is not among ${JSON.stringify(tiles)}`);
+    log(`ui: cell truth ${cell.t} / predicted ${cell.p}: ${tiles.map((t) => t.path).join(', ')}`);
+  });
+  await step("clicking the mistake opens the explain panel on it, explaining the predicted class", async () => {
+    const tile = frame.locator('[data-testid=tile]').first();
+    const rel = await tile.getAttribute('data-path');
+    await tile.click();
+    const r = await waitRendered(page, 'the explain panel to render the mistake', 120_000);
+    const text = await r.frame.evaluate(() => document.body.innerText);
+    const name = rel.split('/').pop();
+    if (!text.includes(name)) throw new Error(`the explain panel does not name ${name}: ${text.slice(0, 200)}`);
+    log(`ui: explained ${rel}`);
+    await shot(page, 'ui-review-explain.png');
+  });
 }
 
 async function partPackage(env, ctx, images) {

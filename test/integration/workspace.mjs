@@ -41,8 +41,32 @@ export function sampleImages() {
 }
 
 /**
+ * `dataset/`, a class-per-folder dataset for Review Dataset: each sample in the folder of the
+ * class the demo model gives it (samples.json), plus one copy of the first sample filed under
+ * the second sample's class, so exactly one image is a mistake. Returns what a review must
+ * find: images, correct, and the mislabelled file (relative to dataset/); undefined counts when
+ * the samples are generated ones (no recorded predictions).
+ */
+export function makeDataset(dir, images) {
+  const slug = (s) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  const put = (img, to) => (img.src ? fs.copyFileSync(img.src, to) : fs.writeFileSync(to, img.data));
+  const known = images.every((i) => i.predicted);
+  const folderOf = (img, k) => (known ? slug(img.predicted) : String(k % 3));
+  images.forEach((img, k) => {
+    const sub = path.join(dir, folderOf(img, k));
+    fs.mkdirSync(sub, { recursive: true });
+    put(img, path.join(sub, img.name));
+  });
+  const wrongFolder = folderOf(images[1], 1);
+  const mislabelled = `${wrongFolder}/zz-mislabelled-${images[0].name}`;
+  put(images[0], path.join(dir, ...mislabelled.split('/')));
+  return known && folderOf(images[0], 0) !== wrongFolder ? { images: images.length + 1, correct: images.length, mislabelled } : { images: images.length + 1, mislabelled };
+}
+
+/**
  * A fresh workspace: a few sample images at the top, `broken.png` (not an image), `batch/`
- * with two images for Export Folder, and workspace settings pointing at the demo model.
+ * with two images for Export Folder, `dataset/` (makeDataset) for Review Dataset, and
+ * workspace settings pointing at the demo model.
  */
 export function makeWorkspace(dir, images) {
   fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
@@ -62,6 +86,7 @@ export function makeWorkspace(dir, images) {
     'fgcam.preprocess': 'unit',
   };
   fs.writeFileSync(path.join(dir, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, '.vscode', 'dataset.json'), JSON.stringify(makeDataset(path.join(dir, 'dataset'), images)) + '\n');
   return dir;
 }
 

@@ -15,7 +15,7 @@ import { PNG } from 'pngjs';
 import type { FaithfulnessReply, MethodsReply } from '../../../src/webview/protocol';
 
 const EXT_ID = 'fgcam.fgcam-explorer';
-const COMMANDS = ['fgcam.explainImage', 'fgcam.exportExplanation', 'fgcam.exportFolder', 'fgcam.useModel', 'fgcam.showLog'];
+const COMMANDS = ['fgcam.explainImage', 'fgcam.exportExplanation', 'fgcam.exportFolder', 'fgcam.reviewDataset', 'fgcam.useModel', 'fgcam.showLog'];
 const TEST_TIMEOUT_MS = 180_000;
 
 // ---------------------------------------------------------------- the API activate() returns
@@ -34,9 +34,23 @@ interface PanelState {
   backend?: string;
   timingsMs: Record<string, number>;
 }
+interface ReviewState {
+  folder?: string;
+  outDir?: string;
+  status: 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+  error?: string;
+  images: number;
+  accuracy: number | null;
+  failed: number;
+  classes: string[];
+  confusion: number[][];
+  seconds?: number;
+}
 interface FgcamApi {
   getPanelState(): PanelState;
   waitForIdle(): Promise<void>;
+  getReviewState(): ReviewState | undefined;
+  waitForReview(): Promise<void>;
 }
 interface ExportResult {
   written: string[];
@@ -380,6 +394,32 @@ test('Compare methods: the table for the current image at the input and at a fea
     assert(mine && Math.abs(mine.deletionAuc - f.deletionAuc) < 1e-4 && Math.abs(mine.insertionAuc - f.insertionAuc) < 1e-4, `${layer}: table row ${JSON.stringify(mine)} vs view ${f.deletionAuc}, ${f.insertionAuc}`);
     out(`#   ${layer} in ${Date.now() - t0} ms: ${t.rows.map((r) => `${r.method} del ${r.deletionAuc.toFixed(3)} ins ${r.insertionAuc.toFixed(3)}`).join('; ')}`);
   }
+});
+
+test('Review Dataset on a class-per-folder dataset: accuracy and the mislabelled image as a confusion, reopening from the cache', async () => {
+  const dir = ws('dataset');
+  const expect = JSON.parse(fs.readFileSync(ws('.vscode', 'dataset.json'), 'utf8')) as { images: number; correct?: number; mislabelled: string };
+  await vscode.commands.executeCommand('fgcam.reviewDataset', vscode.Uri.file(dir));
+  await api.waitForReview();
+  const s = api.getReviewState();
+  assert(s && s.status === 'done', `review state ${JSON.stringify(s)}`);
+  assert(s.images === expect.images, `${s.images} images scored, the dataset has ${expect.images}`);
+  const sum = s.confusion.flat().reduce((a, b) => a + b, 0);
+  assert(sum === expect.images, `the confusion matrix counts ${sum} images`);
+  if (expect.correct !== undefined) {
+    assert(s.accuracy === expect.correct / expect.images, `accuracy ${s.accuracy}, expected ${expect.correct}/${expect.images}`);
+    const diag = s.confusion.reduce((a, row, i) => a + row[i], 0);
+    assert(diag === expect.correct, `diagonal ${diag}`);
+  }
+  assert(s.outDir && fs.existsSync(path.join(s.outDir, 'report.md')), `no report.md in ${s.outDir}`);
+  const first = s.seconds ?? 0;
+  // Reopening: everything comes from the cache next to the dataset.
+  await vscode.commands.executeCommand('fgcam.reviewDataset', vscode.Uri.file(dir));
+  await api.waitForReview();
+  const again = api.getReviewState()!;
+  assert(again.status === 'done' && JSON.stringify(again.confusion) === JSON.stringify(s.confusion), `reopened: ${JSON.stringify(again)}`);
+  out(`#   review: ${s.images} images, accuracy ${s.accuracy}, ${first.toFixed(1)} s; reopened in ${(again.seconds ?? 0).toFixed(1)} s`);
+  fs.rmSync(s.outDir, { recursive: true, force: true });
 });
 
 // ---------------------------------------------------------------- entry point
