@@ -2,7 +2,7 @@
 // channels, normalise by preset. Alpha is ignored (the RGB values are used as they are),
 // which is what PIL's convert('RGB') and most training pipelines do.
 import type { Preprocess } from '../types';
-import type { PreprocessPreset } from '../model/graph';
+import { PRESET_NAMES, type PreprocessPreset } from '../model/graph';
 import { resizeBilinear } from './resize';
 import type { RgbaImage } from './types';
 
@@ -39,7 +39,7 @@ export const PRESETS: Record<PreprocessPreset, PresetSpec> = {
   raw: { divisor: 1, mean: [0, 0, 0], std: [1, 1, 1], bgr: false, description: 'x unchanged, in 0..255' },
 };
 
-export const PRESET_NAMES = Object.keys(PRESETS) as PreprocessPreset[];
+export { PRESET_NAMES };
 /** Used when neither the user nor the model says otherwise. */
 export const DEFAULT_PRESET: PreprocessPreset = 'imagenet';
 
@@ -55,7 +55,7 @@ function parseNumbers(flag: string, s: string): number[] {
 export function parsePreprocess(preset?: string, mean?: string, std?: string): Preprocess {
   const out: Preprocess = {};
   if (preset !== undefined) {
-    if (!(PRESET_NAMES as string[]).includes(preset)) {
+    if (!(PRESET_NAMES as readonly string[]).includes(preset)) {
       throw new Error(`Unknown preprocessing preset "${preset}". Presets: ${PRESET_NAMES.join(', ')}.`);
     }
     out.preset = preset as PreprocessPreset;

@@ -88,6 +88,8 @@ export interface GraphNode {
 }
 
 export type PreprocessPreset = 'imagenet' | 'unit' | 'symmetric' | 'caffe' | 'raw';
+/** Every preset name (a model file may name one; image/preprocess defines what each does). */
+export const PRESET_NAMES: readonly PreprocessPreset[] = ['imagenet', 'unit', 'symmetric', 'caffe', 'raw'];
 
 export interface Graph {
   /** Nodes in topological order; nodes[0] is the input. */

@@ -2,21 +2,18 @@
 // Handles Keras 2 / Keras 3 / tfjs-layers configs, Sequential and Functional
 // topologies. Weights stay in Keras layouts, which already are the Graph's
 // (HWIO conv, [kh,kw,in,mult] depthwise, [in,out] dense); batch norm is folded.
-import * as fs from 'fs';
+// Shards are read only from the model's folder and only when their sizes match the manifest.
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Graph, GraphNode, Op, Padding, PreprocessPreset } from './graph';
-import { PRESET_NAMES } from '../image/preprocess';
-import type { LoadOptions } from './options';
+import { PRESET_NAMES, type Activation, type Graph, type GraphNode, type Op, type Padding, type PreprocessPreset } from './graph';
+import type { Importer, LoadOptions } from './importer';
+import { foldBN } from './canonicalise';
+import { readWeightShards, type RawWeight } from './shards';
+import { readRegularFile } from '../read-file';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
 
-/** A decoded weight: float32 data in the file's shape. */
-export interface RawWeight {
-  data: Float32Array;
-  shape: number[];
-}
 
 /** Layer classes this importer understands (listed in errors). */
 export const SUPPORTED_LAYERS = [
@@ -49,11 +46,21 @@ interface LayerSpec {
 
 // ---------------------------------------------------------------- entry points
 
-/** Loads model.json and its shards from disk (shards are resolved next to model.json). */
-export async function loadLayersModel(jsonPath: string, opts: LoadOptions = {}): Promise<Graph> {
+/** Largest model.json we read (the topology only; weights live in the shards). */
+export const MAX_MODEL_JSON_BYTES = 64 * 2 ** 20;
+
+export const layersImporter: Importer = {
+  format: 'tfjs-layers',
+  match: (ext, head) => ext === '.json' || (ext !== '.onnx' && Buffer.from(head).toString('utf8').trimStart().startsWith('{')),
+  open: loadLayersModel,
+};
+
+/** Loads model.json and its shards from disk (shards are resolved inside model.json's folder). */
+async function loadLayersModel(jsonPath: string, opts: LoadOptions = {}): Promise<Graph> {
+  const bytes = readRegularFile(jsonPath, 'Model file', { maxBytes: MAX_MODEL_JSON_BYTES });
   let json: Json;
   try {
-    json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new Error(`Cannot read "${jsonPath}" as JSON: ${(e as Error).message}`);
   }
@@ -63,7 +70,7 @@ export async function loadLayersModel(jsonPath: string, opts: LoadOptions = {}):
         'Convert a Keras model with `tensorflowjs_converter --input_format keras` (graph models are not supported).',
     );
   }
-  const weights = readWeights(json, path.dirname(jsonPath), jsonPath);
+  const weights = readWeightShards(json.weightsManifest, path.dirname(jsonPath), jsonPath);
   return layersGraphFromJson(json, weights, jsonPath, opts);
 }
 
@@ -97,7 +104,7 @@ export function layersGraphFromJson(
   }
   if (!inputShape) throw new Error(`"${source}": the model has no input layer.`);
   const g: Graph = {
-    nodes: pruneToOutput(nodes, specs.input, specs.output, source),
+    nodes,
     output: specs.output,
     inputShape,
     format: 'tfjs-layers',
@@ -116,30 +123,6 @@ export function layersGraphFromJson(
 }
 
 // ---------------------------------------------------------------- weights
-
-/** Reads every shard group of the manifest and decodes it (float32, float16, uint8/16 quantized). */
-export function readWeights(json: Json, dir: string, source: string): Map<string, RawWeight> {
-  const out = new Map<string, RawWeight>();
-  const manifest: Json[] = json.weightsManifest ?? [];
-  for (const group of manifest) {
-    const buffers: Buffer[] = [];
-    for (const p of group.paths as string[]) {
-      const file = path.join(dir, p);
-      if (!fs.existsSync(file)) {
-        throw new Error(`Weight shard "${file}" listed in "${source}" is missing; keep model.json next to its shards.`);
-      }
-      buffers.push(fs.readFileSync(file));
-    }
-    const all = Buffer.concat(buffers);
-    const ab = all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
-    const tensors = tf.io.decodeWeights(ab, group.weights);
-    for (const [name, t] of Object.entries(tensors)) {
-      out.set(name, { data: Float32Array.from(t.dataSync() as ArrayLike<number>), shape: t.shape.slice() });
-      t.dispose();
-    }
-  }
-  return out;
-}
 
 /**
  * Groups weight names by layer and role. Names look like "conv1/kernel", "model/conv1/kernel:0"
@@ -340,31 +323,6 @@ function resolveInputShape(spec: LayerSpec, opts: LoadOptions, source: string): 
   }
   if (c == null) throw new Error(`"${source}": the model's input '${spec.name}' has no fixed channel count.`);
   return [h, w, c];
-}
-
-/** Keeps the output's ancestors, in a topological order that follows the model's own order (shared with ONNX). */
-export function pruneToOutput(nodes: GraphNode[], input: string, output: string, source: string): GraphNode[] {
-  const byName = new Map(nodes.map((n) => [n.name, n]));
-  if (!byName.has(output)) throw new Error(`"${source}": output layer '${output}' is not in the model.`);
-  const done = new Set<string>();
-  const visiting = new Set<string>();
-  const order: GraphNode[] = [];
-  const visit = (name: string, from: string): void => {
-    if (done.has(name)) return;
-    const n = byName.get(name);
-    if (!n) throw new Error(`"${source}": layer '${from}' reads '${name}', which is not in the model.`);
-    if (visiting.has(name)) throw new Error(`"${source}": the model has a cycle through '${name}'.`);
-    visiting.add(name);
-    n.inputs.forEach((i) => visit(i, name));
-    visiting.delete(name);
-    done.add(name);
-    order.push(n);
-  };
-  visit(output, output);
-  if (order[0]?.name !== input || order.filter((n) => n.op.kind === 'input').length !== 1) {
-    throw new Error(`"${source}": the output does not depend on exactly the one input '${input}'.`);
-  }
-  return order;
 }
 
 // ---------------------------------------------------------------- layers
@@ -579,20 +537,4 @@ function foldBatchNorm(spec: LayerSpec, ctx: Ctx): Op {
   const eps = c.epsilon ?? 1e-3;
   const { scale, offset } = foldBN(mean, variance, gamma, beta, eps);
   return { kind: 'batchnorm', scale: tf.tensor1d(scale), offset: tf.tensor1d(offset) };
-}
-
-/** Shared with the ONNX importer. Computed in float64, stored as float32. */
-export function foldBN(
-  mean: ArrayLike<number>, variance: ArrayLike<number>, gamma: ArrayLike<number> | undefined,
-  beta: ArrayLike<number> | undefined, eps: number,
-): { scale: Float32Array; offset: Float32Array } {
-  const n = mean.length;
-  const scale = new Float32Array(n);
-  const offset = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const s = (gamma ? gamma[i] : 1) / Math.sqrt(variance[i] + eps);
-    scale[i] = s;
-    offset[i] = (beta ? beta[i] : 0) - mean[i] * s;
-  }
-  return { scale, offset };
 }

@@ -1,17 +1,22 @@
-// One entry point for every model file: picks the importer by extension (then by
-// content), and turns filesystem mistakes into messages that say what to do.
+// One entry point for every model file: picks the importer (each says whether it reads a
+// file, by extension then by content), canonicalises its graph once, and turns filesystem
+// mistakes into messages that say what to do.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Graph } from './graph';
 import { disposeGraph } from './graph';
 import * as tf from '@tensorflow/tfjs-core';
 import { applyActivation, applyOp, inferShapes } from './forward';
-import { loadLayersModel } from './layers';
-import { loadOnnxModel } from './onnx';
+import type { Importer, LoadOptions } from './importer';
+import { canonicalise } from './canonicalise';
+import { layersImporter } from './layers';
+import { onnxImporter } from './onnx';
+import { openRegular } from '../read-file';
 
-import type { LoadOptions } from './options';
+export type { LoadOptions } from './importer';
 
-export type { LoadOptions } from './options';
+/** Every format we read, one importer each. */
+export const IMPORTERS: readonly Importer[] = [layersImporter, onnxImporter];
 
 /** "HxW" (or "H,W"; "" for none) -> [h, w], for models without a fixed input size. */
 export function parseInputSize(text: string | undefined): [number, number] | undefined {
@@ -33,8 +38,14 @@ export async function loadGraph(modelPath: string, opts: LoadOptions = {}): Prom
     const hint = inside.length ? ` Did you mean "${path.join(modelPath, inside[0])}"?` : '';
     throw new Error(`Model path "${modelPath}" is a folder; give the model.json (TF.js layers) or .onnx file inside it.${hint}`);
   }
-  const kind = detectFormat(modelPath);
-  const g = kind === 'onnx' ? await loadOnnxModel(modelPath, opts) : await loadLayersModel(modelPath, opts);
+  const importer = pickImporter(modelPath);
+  const g = await importer.open(modelPath, opts);
+  try {
+    canonicalise(g);
+  } catch (e) {
+    disposeGraph(g);
+    throw e;
+  }
   if (opts.inferShapes !== false) {
     try {
       inferShapes(g);
@@ -71,17 +82,18 @@ function explainFailure(g: Graph): string | undefined {
   });
 }
 
-/** By extension, else by the first byte: '{' is JSON, a protobuf ModelProto starts with field 1 (0x08). */
-function detectFormat(p: string): 'layers' | 'onnx' {
+/** The first importer that reads the file (by extension, else by its first bytes). */
+function pickImporter(p: string): Importer {
   const ext = path.extname(p).toLowerCase();
-  if (ext === '.json') return 'layers';
-  if (ext === '.onnx') return 'onnx';
-  const fd = fs.openSync(p, 'r');
-  const head = Buffer.alloc(64);
-  const n = fs.readSync(fd, head, 0, 64, 0);
-  fs.closeSync(fd);
-  const text = head.subarray(0, n).toString('utf8').trimStart();
-  if (text.startsWith('{')) return 'layers';
-  if (n > 0 && head[0] === 0x08) return 'onnx';
-  throw new Error(`"${p}" is not a model this tool reads: expected a TF.js layers model.json or an ONNX (.onnx) file.`);
+  const { fd } = openRegular(p, 'Model file');
+  let head: Buffer;
+  try {
+    head = Buffer.alloc(64);
+    head = head.subarray(0, fs.readSync(fd, head, 0, 64, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
+  const found = IMPORTERS.find((imp) => imp.match(ext, head));
+  if (!found) throw new Error(`"${p}" is not a model this tool reads: expected a TF.js layers model.json or an ONNX (.onnx) file.`);
+  return found;
 }

@@ -35,31 +35,61 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-/** Decodes an initializer / Constant value. Floats become Float32Array, integers number[]. */
-export function tensorToConst(t: onnx.ITensorProto, where: string): Const {
+/** Bytes per element in raw_data, by data type (what the importer reads). */
+const ELEM_BYTES = new Map<number, number>([
+  [DT.FLOAT, 4], [DT.DOUBLE, 8], [DT.FLOAT16, 2], [DT.INT64, 8], [DT.INT32, 4],
+  [DT.INT16, 2], [DT.UINT16, 2], [DT.INT8, 1], [DT.UINT8, 1], [DT.BOOL, 1],
+]);
+
+/** Largest constant tensor we decode, in elements (VGG16's fc6 is 103M). */
+export const MAX_CONST_ELEMENTS = 2 ** 28;
+
+/**
+ * Decodes an initializer / Constant value. Floats become Float32Array, integers number[].
+ * The data must hold exactly dims' product of elements: raw_data of that many bytes, or a
+ * typed field of that length; anything else is an error naming the tensor.
+ */
+export function tensorToConst(t: onnx.ITensorProto, where: string, what = 'tensor'): Const {
+  const name = `${what} "${t.name}"`;
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    throw new Error(`${where}: tensor "${t.name}" keeps its data in an external file; re-export the model with the weights inside the .onnx file.`);
+    throw new Error(`${where}: ${name} keeps its data in an external file; re-export the model with the weights inside the .onnx file.`);
   }
   const dims = (t.dims ?? []).map(num);
+  if (!dims.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`${where}: ${name} has dims [${dims}]; expected non-negative integers.`);
   const n = dims.reduce((a, b) => a * b, 1);
+  if (n > MAX_CONST_ELEMENTS) throw new Error(`${where}: ${name} has dims [${dims}] (${n} elements), more than this tool reads (${MAX_CONST_ELEMENTS}).`);
+  const size = ELEM_BYTES.get(t.dataType ?? -1);
+  if (size === undefined) throw new Error(`${where}: ${name} has data type ${t.dataType}, which the importer does not read.`);
   const raw = t.rawData && t.rawData.length ? t.rawData : undefined;
+  if (raw && raw.length !== n * size) {
+    throw new Error(`${where}: ${name} has ${raw.length} bytes of raw_data, but its dims [${dims}] of ${DT[t.dataType!]} need ${n * size} bytes (${n} x ${size}); the file is corrupt.`);
+  }
+  const typed = (field: string, len: number): void => {
+    if (len !== n) throw new Error(`${where}: ${name} has ${len} values in ${field}, but its dims [${dims}] need ${n}; the file is corrupt.`);
+  };
   switch (t.dataType) {
     case DT.FLOAT:
       if (raw) return { dims, data: viewOrCopy(raw, 4, (b, o, k) => new Float32Array(b, o, k), n) };
+      typed('float_data', t.floatData?.length ?? 0);
       return { dims, data: Float32Array.from(t.floatData ?? []) };
     case DT.DOUBLE:
       if (raw) return { dims, data: Float32Array.from(viewOrCopy(raw, 8, (b, o, k) => new Float64Array(b, o, k), n)) };
+      typed('double_data', t.doubleData?.length ?? 0);
       return { dims, data: Float32Array.from(t.doubleData ?? []) };
     case DT.FLOAT16: {
+      if (!raw) typed('int32_data', t.int32Data?.length ?? 0);
       const h = raw ? viewOrCopy(raw, 2, (b, o, k) => new Uint16Array(b, o, k), n) : (t.int32Data ?? []);
       return { dims, data: Float32Array.from(h as ArrayLike<number>, halfToFloat) };
     }
     case DT.INT64:
       if (raw) return { dims, data: Array.from(viewOrCopy(raw, 8, (b, o, k) => new BigInt64Array(b, o, k), n), Number) };
+      typed('int64_data', t.int64Data?.length ?? 0);
       return { dims, data: (t.int64Data ?? []).map(num) };
-    case DT.INT32: case DT.INT16: case DT.INT8: case DT.UINT8: case DT.UINT16: case DT.BOOL: {
-      if (!raw) return { dims, data: (t.int32Data ?? []).map(num) };
-      const size = t.dataType === DT.INT32 ? 4 : t.dataType === DT.INT16 || t.dataType === DT.UINT16 ? 2 : 1;
+    default: {
+      if (!raw) {
+        typed('int32_data', t.int32Data?.length ?? 0);
+        return { dims, data: (t.int32Data ?? []).map(num) };
+      }
       const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
       const out: number[] = [];
       for (let i = 0; i < n; i++) {
@@ -72,7 +102,6 @@ export function tensorToConst(t: onnx.ITensorProto, where: string): Const {
       return { dims, data: out };
     }
   }
-  throw new Error(`${where}: tensor "${t.name}" has data type ${t.dataType}, which the importer does not read.`);
 }
 
 /** Typed access to a node's attributes (proto2 defaults make every field look set, so go by `type`). */
@@ -125,7 +154,7 @@ export function foldConst(node: onnx.INodeProto, ins: (Const | undefined)[], inS
   switch (op) {
     case 'Constant': {
       const t = at.tensor('value');
-      if (t) return tensorToConst(t, where);
+      if (t) return tensorToConst(t, where, `Constant node "${node.name || node.output?.[0]}" tensor`);
       if (at.has('value_float')) return { dims: [], data: Float32Array.of(at.float('value_float', 0)) };
       if (at.has('value_int')) return { dims: [], data: [at.int('value_int', 0)] };
       if (at.has('value_ints')) return vec(at.ints('value_ints', []));
@@ -186,6 +215,7 @@ export function foldConst(node: onnx.INodeProto, ins: (Const | undefined)[], inS
     }
     case 'ConstantOfShape': {
       const shape = ints(ins[0]!);
+      if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0) || prod(shape) > MAX_CONST_ELEMENTS) break;
       const v = at.tensor('value');
       const fill = v ? tensorToConst(v, where).data[0] : 0;
       return { dims: shape, data: new Array(prod(shape)).fill(fill) };

@@ -3,12 +3,12 @@
 // tracked while importing, which lets us fold torch's shape chains, resolve
 // SAME_LOWER / ceil_mode pads, and reorder the dense weights that follow a flatten
 // (our flatten is NHWC-ordered, the file's is NCHW-ordered).
-import * as fs from 'fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
 import type { Activation, Graph, GraphNode, Op, Padding } from './graph';
-import type { LoadOptions } from './options';
-import { foldBN, pruneToOutput } from './layers';
+import type { Importer, LoadOptions } from './importer';
+import { foldBN } from './canonicalise';
+import { readRegularFile } from '../read-file';
 import { Attrs, Const, FOLDABLE, foldConst, num, tensorToConst } from './onnx-values';
 
 export const SUPPORTED_ONNX_OPS = [
@@ -29,15 +29,18 @@ interface Val {
   hwc?: [number, number, number];
 }
 
-export async function loadOnnxModel(p: string, opts: LoadOptions = {}): Promise<Graph> {
-  let buf: Buffer;
-  try {
-    buf = fs.readFileSync(p);
-  } catch (e) {
-    throw new Error(`Cannot read ONNX model "${p}": ${(e as Error).message}`);
-  }
-  return onnxGraphFromBuffer(buf, p, opts);
-}
+/** Largest .onnx file we read: protobuf's own limit (weights in external files are refused). */
+export const MAX_ONNX_BYTES = 2 * 2 ** 30 - 1;
+
+export const onnxImporter: Importer = {
+  format: 'onnx',
+  // A protobuf ModelProto starts with field 1 (ir_version, varint): byte 0x08.
+  match: (ext, head) => ext === '.onnx' || (ext !== '.json' && head.length > 0 && head[0] === 0x08),
+  open: async (p, opts) => onnxGraphFromBuffer(readRegularFile(p, 'ONNX model', { maxBytes: MAX_ONNX_BYTES }), p, opts),
+};
+
+/** Operator domains that mean the standard ONNX operator set. */
+const DEFAULT_DOMAINS = new Set(['', 'ai.onnx']);
 
 export function onnxGraphFromBuffer(buf: Uint8Array, source: string, opts: LoadOptions = {}): Graph {
   let model: onnx.ModelProto;
@@ -76,7 +79,7 @@ class Builder {
 
   build(g: onnx.IGraphProto): Graph {
     for (const t of g.initializer ?? []) {
-      const c = tensorToConst(t, this.source);
+      const c = tensorToConst(t, this.source, 'initializer');
       this.vals.set(t.name as string, { shape: c.dims, konst: c });
     }
     for (const n of g.node ?? []) for (const i of n.input ?? []) if (i) this.uses.set(i, (this.uses.get(i) ?? 0) + 1);
@@ -91,7 +94,7 @@ class Builder {
     const out = this.vals.get(outs[0].name as string);
     if (!out?.node) throw new Error(`"${this.source}": the output "${outs[0].name}" is not computed from the input.`);
     return {
-      nodes: pruneToOutput(this.nodes, this.nodes[0].name, out.node, this.source),
+      nodes: this.nodes,
       output: out.node,
       inputShape,
       format: 'onnx',
@@ -173,6 +176,10 @@ class Builder {
   private convert(n: onnx.INodeProto): void {
     const op = n.opType as string;
     const ins = n.input ?? [];
+    // A custom domain's "Relu" is whatever that runtime says it is, not the standard op.
+    if (n.domain && !DEFAULT_DOMAINS.has(n.domain)) {
+      throw this.err(n, `is in operator domain "${n.domain}"; only standard ONNX operators (the default domain) are supported. Re-export the model without custom or contrib ops.`);
+    }
     // Constant folding: every present input constant (Shape only needs its input's shape).
     if (FOLDABLE.has(op)) {
       const vs = ins.map((i) => (i ? this.vals.get(i) : undefined));
