@@ -41,7 +41,8 @@ export class ModelSession {
     const graph = await loadModel(modelPath, { inputSize: opts.inputSize });
     let labels: string[] | undefined;
     try {
-      labels = opts.labelsPath ? loadLabels(opts.labelsPath) : undefined;
+      const classes = graph.nodes.find((n) => n.name === graph.output)?.outputShape.slice(-1)[0];
+      labels = opts.labelsPath ? loadLabels(opts.labelsPath, { classes }) : undefined;
     } catch (e) {
       disposeModel(graph);
       throw e;

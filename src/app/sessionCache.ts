@@ -47,7 +47,7 @@ export class SessionCache {
       this.model = { key, session, labelsKey: '\0' }; // forces the labels load below
     }
     if (this.model.labelsKey !== labelsKey) {
-      this.model.session.labels = src.labelsPath ? loadLabels(src.labelsPath) : undefined;
+      this.model.session.labels = src.labelsPath ? loadLabels(src.labelsPath, { classes: this.model.session.numClasses }) : undefined;
       this.model.labelsKey = labelsKey;
     }
     return this.model.session;

@@ -9,6 +9,7 @@ import { runExplain } from './run';
 import type { BackendPreference } from '../app/options';
 import { fgcamId } from '../engine/methods';
 import { reviewFolder } from './predict';
+import { print } from './print';
 
 /** Marks a folder as the demo's own, so a re-run may replace what an earlier run wrote. */
 const MARKER = '.fgcam-demo';
@@ -29,18 +30,18 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
   const labels = path.join(root, 'models', 'fashion-vgg', 'labels.json');
   const samplesDir = path.join(root, 'samples');
   if (!fs.existsSync(model)) {
-    process.stderr.write(`fgcam demo: the bundled model is missing (${model}); reinstall the package.\n`);
+    print(`fgcam demo: the bundled model is missing (${model}); reinstall the package.\n`, process.stderr);
     return 1;
   }
   const samples = bundledSamples(samplesDir);
   if (samples.length === 0) {
-    process.stderr.write(`fgcam demo: no sample images in ${samplesDir}; reinstall the package.\n`);
+    print(`fgcam demo: no sample images in ${samplesDir}; reinstall the package.\n`, process.stderr);
     return 1;
   }
   const out = path.resolve(opts.out ?? 'fgcam-demo-output');
   const ours = fs.existsSync(path.join(out, MARKER));
   if (!ours && fs.existsSync(out) && fs.readdirSync(out).length > 0 && !opts.force) {
-    process.stderr.write(`fgcam demo: ${out} exists and is not empty; pass --out <new folder> or --force.\n`);
+    print(`fgcam demo: ${out} exists and is not empty; pass --out <new folder> or --force.\n`, process.stderr);
     return 1;
   }
   fs.mkdirSync(out, { recursive: true });
@@ -48,20 +49,20 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
   const say = opts.json ? process.stderr : process.stdout;
   const dataset = path.join(samplesDir, 'fashion-review');
   if (fs.existsSync(dataset)) {
-    say.write(`fgcam demo: reviewing the labelled folder ${dataset} (one class per folder)\n`);
+    print(`fgcam demo: reviewing the labelled folder ${dataset} (one class per folder)\n`, say);
     const reviewed = await reviewFolder(
       { mode: 'score', folder: dataset, model, labels: fs.existsSync(labels) ? labels : undefined, out: path.join(out, 'review'), batch: 64, force: false, json: false, backend: opts.backend },
       say,
     );
     if (reviewed !== 0) return reviewed;
-    say.write(`fgcam demo: the review is in ${path.join(out, 'review', 'report.md')}; now explaining single images\n`);
+    print(`fgcam demo: the review is in ${path.join(out, 'review', 'report.md')}; now explaining single images\n`, say);
   }
   const copies = samples.map((f) => {
     const dest = path.join(out, f);
     fs.copyFileSync(path.join(samplesDir, f), dest);
     return dest;
   });
-  say.write(`fgcam demo: ${copies.length} samples copied to ${out}\n`);
+  print(`fgcam demo: ${copies.length} samples copied to ${out}\n`, say);
   const code = await runExplain(
     {
       inputs: copies,
@@ -84,6 +85,6 @@ export async function runDemo(opts: { out?: string; force: boolean; json: boolea
       pickLayers: (layers) => ['input', ...layers.filter((l) => l.className === 'MaxPooling2D').map((l) => l.name)],
     },
   );
-  say.write(`fgcam demo: outputs are in ${out}\n`);
+  print(`fgcam demo: outputs are in ${out}\n`, say);
   return code;
 }

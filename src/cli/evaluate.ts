@@ -11,6 +11,7 @@ import { DEFAULT_METHODS, parseMethod } from '../engine/methods';
 import { DEFAULT_BLUR, DEFAULT_STEP, PRESET_NAMES, type BackendPreference } from '../app/options';
 import { BACKENDS, oneOf, parse, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
+import { print, printableJson } from './print';
 
 export const EVALUATE_USAGE = `Usage: fgcam evaluate <folder> --model <model.json|.onnx> [options]
 
@@ -138,7 +139,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   const a = parsed;
   const t0 = performance.now();
   const out = a.json ? process.stderr : process.stdout;
-  const warn = (line: string) => process.stderr.write(line + '\n');
+  const warn = (line: string) => print(line + '\n', process.stderr);
   let st: fs.Stats | undefined;
   try {
     st = fs.statSync(a.folder);
@@ -201,8 +202,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   const pre = session.preprocess(a.preprocess).pre;
   const job = { model: path.resolve(a.model), preprocess: pre, methods: a.methods, layers, step: a.step, blur: a.blur, camLayer, batch: a.batch };
   const jobs = Math.min(a.jobs, images.length);
-  out.write(`fgcam evaluate: ${images.length} images from ${a.folder}; model ${a.model}; methods ${a.methods.join(', ')}; layers ${layers.join(', ')}; ` +
-    `${jobs > 1 ? `${jobs} worker threads` : `backend ${backend.name}`}\n`);
+  print(`fgcam evaluate: ${images.length} images from ${a.folder}; model ${a.model}; methods ${a.methods.join(', ')}; layers ${layers.join(', ')}; ` +
+    `${jobs > 1 ? `${jobs} worker threads` : `backend ${backend.name}`}\n`, out);
 
   const scored: ImageResult[] = new Array(images.length);
   const failures = found.failures.slice();
@@ -242,8 +243,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     results: ok, failures, summary, plots, files: written, seconds,
   };
   await writeFileAtomic(reportFile, reportMarkdown(ctx), { overwrite: a.force });
-  for (const f of written) out.write(`  wrote ${f}\n`);
-  if (a.json) process.stdout.write(JSON.stringify(reportJson(ctx), null, 2) + '\n');
-  out.write(`fgcam evaluate: ${ok.length} scored, ${failures.length} failed in ${seconds.toFixed(1)} s; report ${reportFile}\n`);
+  for (const f of written) print(`  wrote ${f}\n`, out);
+  if (a.json) process.stdout.write(printableJson(reportJson(ctx)) + '\n');
+  print(`fgcam evaluate: ${ok.length} scored, ${failures.length} failed in ${seconds.toFixed(1)} s; report ${reportFile}\n`, out);
   return failures.length ? 1 : 0;
 }

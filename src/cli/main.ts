@@ -2,29 +2,32 @@
 // `fgcam` entry point: parse, dispatch, map errors to exit codes (1 failures, 2 usage).
 import { MAIN_USAGE, parseCommand, UsageError, type Command } from './args';
 import { packageVersion } from './root';
+import { print, printable, printableJson } from './print';
 
 async function runLayers(c: Extract<Command, { cmd: 'layers' }>): Promise<number> {
   // Loaded lazily so --help and usage errors never pay for the engine's start-up.
   const { startBackend, warningsToShow } = await import('../app/backend');
   const { ModelSession } = await import('../app/session');
   const backend = await startBackend(c.backend);
-  for (const w of warningsToShow(c.backend, backend)) process.stderr.write(`fgcam: warning: ${w}\n`);
+  for (const w of warningsToShow(c.backend, backend)) print(`fgcam: warning: ${w}\n`, process.stderr);
   let layers;
   try {
     layers = (await ModelSession.open(c.model)).layers;
   } catch (e) {
-    process.stderr.write(`fgcam: error: cannot load the model ${c.model}: ${(e as Error).message}\n`);
+    print(`fgcam: error: cannot load the model ${c.model}: ${(e as Error).message}\n`, process.stderr);
     return 1;
   }
   if (c.json) {
-    process.stdout.write(JSON.stringify({ backend: backend.name, model: c.model, layers }, null, 2) + '\n');
+    process.stdout.write(printableJson({ backend: backend.name, model: c.model, layers }) + '\n');
     return 0;
   }
-  const w = Math.max(...layers.map((l) => l.name.length), 4);
-  const cw = Math.max(...layers.map((l) => l.className.length), 5);
-  process.stdout.write(`backend ${backend.name}; model ${c.model}; "*" = explainable with --layer\n`);
-  for (const l of layers) {
-    process.stdout.write(`${l.spatial ? '*' : ' '} ${l.name.padEnd(w)}  ${l.className.padEnd(cw)}  [${l.shape.join(', ')}]\n`);
+  const names = layers.map((l) => printable(l.name));
+  const classes = layers.map((l) => printable(l.className));
+  const w = Math.max(...names.map((n) => n.length), 4);
+  const cw = Math.max(...classes.map((n) => n.length), 5);
+  print(`backend ${backend.name}; model ${c.model}; "*" = explainable with --layer\n`);
+  for (const [i, l] of layers.entries()) {
+    print(`${l.spatial ? '*' : ' '} ${names[i].padEnd(w)}  ${classes[i].padEnd(cw)}  [${l.shape.join(', ')}]\n`);
   }
   return 0;
 }
@@ -57,10 +60,10 @@ async function run(argv: string[]): Promise<number> {
     if (e instanceof UsageError) {
       // Short usage on errors: the command's synopsis and where the full help is.
       const short = e.usage === MAIN_USAGE ? e.usage : `${e.usage.split('\n')[0]}\nRun "fgcam ${c0(argv)} --help" for all options.`;
-      process.stderr.write(`fgcam: ${e.message}\n\n${short}\n`);
+      print(`fgcam: ${e.message}\n\n${short}\n`, process.stderr);
       return 2;
     }
-    process.stderr.write(`fgcam: error: ${(e as Error).stack ?? e}\n`);
+    print(`fgcam: error: ${(e as Error).stack ?? e}\n`, process.stderr);
     return 1;
   }
 }
@@ -70,7 +73,7 @@ if (require.main === module) {
     // Exit explicitly once stdout has drained: the wasm backend's thread pool would
     // otherwise keep the process alive.
     (code) => process.stdout.write('', () => process.exit(code)),
-    (e) => process.stderr.write(`fgcam: error: ${e}\n`, () => process.exit(1)),
+    (e) => process.stderr.write(printable(`fgcam: error: ${e}\n`), () => process.exit(1)),
   );
 }
 

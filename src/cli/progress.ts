@@ -2,6 +2,8 @@
 // (logs, CI, pipes). log() prints a line without tearing the bar. Plain lines count finished
 // items ("[3/8] name" when the third is done), so parallel workers never repeat a number and
 // the last line reads n/n.
+// File names and messages are made printable (print.ts) before they reach the terminal.
+import { printable } from './print';
 export class Progress {
   private done = 0;
   private current = '';
@@ -16,7 +18,7 @@ export class Progress {
   }
 
   start(item: string): void {
-    this.current = item;
+    this.current = printable(item);
     if (this.enabled && this.tty) this.draw();
   }
 
@@ -25,13 +27,13 @@ export class Progress {
     this.done++;
     if (!this.enabled) return;
     if (this.tty) this.draw();
-    else this.out.write(`[${this.done}/${this.total}] ${item}\n`);
+    else this.out.write(`[${this.done}/${this.total}] ${printable(item)}\n`);
   }
 
   /** Writes a line to `stream` (stdout by default), keeping the bar at the bottom. */
   log(line: string, stream: NodeJS.WriteStream = process.stdout): void {
     if (this.enabled && this.tty) this.out.write('\r\x1b[K');
-    stream.write(line + '\n');
+    stream.write(printable(line) + '\n');
     if (this.enabled && this.tty && this.done < this.total) this.draw();
   }
 

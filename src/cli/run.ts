@@ -11,6 +11,7 @@ import { describePreprocess } from '../app/preprocess';
 import { outputName, writeFileAtomic } from '../app/files';
 import { heatmapPng, ModelSession, overlayPng, rawNpy, readImage } from '../app/session';
 import { Progress } from './progress';
+import { print, printableJson } from './print';
 import { UsageError, EXPLAIN_USAGE, type ExplainArgs } from './args';
 
 export type { Failure } from '../app/images';
@@ -143,8 +144,8 @@ async function mapsOf(s: ModelSession, x: Float32Array, plan: PlannedMethod[], a
 /** Runs `fgcam explain`; returns the exit code. Throws UsageError for bad arguments. */
 export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promise<number> {
   const text = a.json ? process.stderr : process.stdout;
-  const log = (line: string) => text.write(line + '\n');
-  const warn = (line: string) => process.stderr.write(line + '\n');
+  const log = (line: string) => print(line + '\n', text);
+  const warn = (line: string) => print(line + '\n', process.stderr);
   const { images, failures, hadFolder } = listImages(a.inputs);
 
   const backend = await startBackend(a.backend);
@@ -152,7 +153,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
   for (const w of warningsToShow(a.backend, backend)) warn(`fgcam: warning: ${w}`);
   const fatal = (m: string): number => {
     warn(`fgcam: error: ${m}`);
-    if (a.json) process.stdout.write(JSON.stringify({ ...report, error: m }, null, 2) + '\n');
+    if (a.json) process.stdout.write(printableJson({ ...report, error: m }) + '\n');
     return 1;
   };
 
@@ -176,7 +177,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
   const labelsFile = a.labels ?? labelsBesideModel(a.model);
   if (labelsFile) {
     try {
-      s.labels = loadLabels(labelsFile);
+      s.labels = loadLabels(labelsFile, { classes: s.numClasses, warn: (m) => warn(`fgcam: warning: ${m}`) });
     } catch (e) {
       return fatal(msg(e));
     }
@@ -257,7 +258,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
   // Each failure was printed when it happened; the closing list gathers them for long runs.
   if (images.length > 1) for (const f of failures) summary.push(`  ${f.error.includes(f.image) ? f.error : `${f.image}: ${f.error}`}`);
   if (a.json) {
-    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(printableJson(report) + '\n');
     warn(summary.join('\n'));
   } else {
     log(summary.join('\n'));
