@@ -9,6 +9,7 @@ import { ComponentContext, components, precomputeGradients } from './cam/compone
 import { denoiseComponents } from './fgcam/denoise';
 import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
 import { backendName } from './backend';
+import { assertClassifier, assertFiniteLogits, assertFiniteMaps } from './finite';
 import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
 import { gradientsOrt, walkOrt, walkTaps } from './compute';
 import type { Fetched } from './runtime';
@@ -23,10 +24,16 @@ import type { GradientResult } from './compute';
 export type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction, Preprocess, BaseMethod } from './types';
 export { INPUT } from './fgcam/walk';
 
-/** Loads a model file: TF.js layers `model.json` or `.onnx`. Throws a clear Error on failure. */
+/** Loads a model file: TF.js layers `model.json` or `.onnx`. Throws a clear Error on failure (also for a model that is not a classifier). */
 export async function loadModel(path: string, opts?: LoadOptions): Promise<Graph> {
   const g = await loadGraph(path, opts);
-  if (g.nodes.some((n) => n.outputShape.length === 0)) inferShapes(g);
+  try {
+    if (g.nodes.some((n) => n.outputShape.length === 0)) inferShapes(g);
+    assertClassifier(g);
+  } catch (e) {
+    disposeGraph(g);
+    throw e;
+  }
   return g;
 }
 
@@ -198,6 +205,7 @@ async function explainTfjs(g: Graph, xData: Float32Array, opts: ExplainOptions, 
   const x = tf.tensor4d(xData, [1, ...g.inputShape]);
   const fwd = runForward(g, x, true);
   try {
+    assertFiniteLogits(g, fwd.logits, fwd.acts);
     const probs = tf.tidy(() => tf.softmax(fwd.logits).dataSync()) as Float32Array;
     const classIndex = opts.classIndex ?? probs.indexOf(Math.max(...probs));
     if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= probs.length) {
@@ -222,6 +230,8 @@ async function explainTfjs(g: Graph, xData: Float32Array, opts: ExplainOptions, 
       ctx.grads?.forEach((t) => t.dispose());
     }
     timings.baseCams = performance.now() - t3;
+    assertFiniteMaps(g, maps, `FG-CAM (${opts.base})`);
+    assertFiniteMaps(g, baseMaps, opts.base);
     timings.total = performance.now() - t0;
     return {
       backend: backendName(),
