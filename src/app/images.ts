@@ -72,5 +72,6 @@ export function listImages(inputs: string[]): ImageList {
     if (found.length === 0) failures.push({ image: input, error: `${input}: folder has no PNG, JPEG or BMP images` });
     images.push(...found);
   }
-  return { images: [...new Set(images)], failures, hadFolder };
+  // One entry per file, however it was spelled (a.png, ./a.png).
+  return { images: [...new Map(images.map((i) => [path.resolve(i), i])).values()], failures, hadFolder };
 }

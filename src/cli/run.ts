@@ -8,7 +8,7 @@ import { startBackend, warningsToShow } from '../app/backend';
 import { listImages, type Failure } from '../app/images';
 import { labelsBesideModel, loadLabels } from '../app/labels';
 import { describePreprocess } from '../app/preprocess';
-import { outputName, writeFileAtomic } from '../app/files';
+import { outputName, outputStems, writeFileAtomic } from '../app/files';
 import { heatmapPng, ModelSession, overlayPng, rawNpy, readImage } from '../app/session';
 import { Progress } from './progress';
 import { print, printableJson } from './print';
@@ -147,6 +147,13 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
   const log = (line: string) => print(line + '\n', text);
   const warn = (line: string) => print(line + '\n', process.stderr);
   const { images, failures, hadFolder } = listImages(a.inputs);
+  let stems: Map<string, string>;
+  try {
+    stems = outputStems(images, a.out);
+  } catch (e) {
+    print(`fgcam: error: ${msg(e)}\n`, process.stderr);
+    return 1;
+  }
 
   const backend = await startBackend(a.backend);
   const report: Report = { backend: backend.name, model: a.model, methods: a.methods, results: [], failures };
@@ -199,6 +206,7 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
 
   const progress = new Progress(images.length, hadFolder || images.length > 1);
   const failedImages = new Set(failures.map((f) => f.image));
+  const writtenThisRun = new Map<string, string>();
   const fail = (image: string, error: string) => {
     failures.push({ image, error });
     failedImages.add(image);
@@ -228,12 +236,16 @@ export async function runExplain(a: ExplainArgs, extras: RunExtras = {}): Promis
             fail(image, `${image}: ${p.info.label} gave no map at layer "${name}"`);
             continue;
           }
-          const outputs: [string, () => Uint8Array][] = [[outputName(image, tag, name, 'heatmap', a.out), () => heatmapPng(img, map, a.colormap)]];
-          if (a.overlay) outputs.push([outputName(image, tag, name, 'overlay', a.out), () => overlayPng(img, map, a.colormap, a.opacity)]);
-          if (a.raw) outputs.push([outputName(image, tag, name, 'raw', a.out), () => rawNpy(map)]);
+          const stem = stems.get(image);
+          const outputs: [string, () => Uint8Array][] = [[outputName(image, tag, name, 'heatmap', a.out, stem), () => heatmapPng(img, map, a.colormap)]];
+          if (a.overlay) outputs.push([outputName(image, tag, name, 'overlay', a.out, stem), () => overlayPng(img, map, a.colormap, a.opacity)]);
+          if (a.raw) outputs.push([outputName(image, tag, name, 'raw', a.out, stem), () => rawNpy(map)]);
           for (const [file, make] of outputs) {
             try {
-              await writeFileAtomic(file, make(), { overwrite: a.force });
+              // Two outputs of one run never share a name (outputStems); this is the last guard.
+              if (writtenThisRun.has(file)) throw new Error(`${file} was already written by this run (for ${writtenThisRun.get(file)}); not overwriting it.`);
+              await writeFileAtomic(file, make(), { overwrite: a.force, readOnlyHint: 'use --out <folder> to write the outputs elsewhere' });
+              writtenThisRun.set(file, image);
               entry.files.push(file);
               if (extras.listFiles !== false) progress.log(`  wrote ${file}`, text);
             } catch (e) {

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fgcamTag, outputName, writeFileAtomic } from '../app/files';
+import { fgcamTag, outputName, outputStems, writeFileAtomic } from '../app/files';
 import { imagesInFolder } from '../app/images';
 import type { EngineClient } from '../app/engineClient';
 import type { RenderReply, ModelSpec } from '../app/protocol';
@@ -41,10 +41,10 @@ async function askOverwrite(existing: string[]): Promise<OverwritePolicy | undef
 }
 
 /** Writes the heatmap and overlay of one render; existing targets follow `policy`. */
-async function writeRender(imagePath: string, r: RenderReply, base: Settings['base'], denoise: boolean, policy: OverwritePolicy, out: ExportResult): Promise<void> {
+async function writeRender(imagePath: string, r: RenderReply, base: Settings['base'], denoise: boolean, policy: OverwritePolicy, out: ExportResult, stem?: string): Promise<void> {
   const files: [string, Uint8Array][] = [
-    [outputName(imagePath, fgcamTag(base, denoise), r.layer, 'heatmap'), r.heatmap],
-    [outputName(imagePath, fgcamTag(base, denoise), r.layer, 'overlay'), r.overlay],
+    [outputName(imagePath, fgcamTag(base, denoise), r.layer, 'heatmap', undefined, stem), r.heatmap],
+    [outputName(imagePath, fgcamTag(base, denoise), r.layer, 'overlay', undefined, stem), r.overlay],
   ];
   for (const [file, data] of files) {
     try {
@@ -97,7 +97,9 @@ export async function exportFolder(folder: string, model: ModelSpec, s: Settings
 /** Explains and writes every image of `images` (Export Folder, and the review panel's selection). */
 export async function exportImages(images: string[], label: string, model: ModelSpec, s: Settings, engine: EngineClient, log: (s: string) => void): Promise<ExportResult | undefined> {
   // Names use the configured layer; a model without that layer falls back to "input" (checked at write time).
-  const existing = images.flatMap((img) => (['heatmap', 'overlay'] as const).map((k) => outputName(img, fgcamTag(s.base, s.denoise), s.layer, k))).filter((f) => fs.existsSync(f));
+  // Images sharing a stem (x.png, x.jpg) keep their extensions, as in the CLI.
+  const stems = outputStems(images);
+  const existing = images.flatMap((img) => (['heatmap', 'overlay'] as const).map((k) => outputName(img, fgcamTag(s.base, s.denoise), s.layer, k, undefined, stems.get(img)))).filter((f) => fs.existsSync(f));
   const policy = await askOverwrite(existing);
   if (!policy) return { ...emptyResult(), cancelled: true };
   const result = emptyResult();
@@ -114,7 +116,7 @@ export async function exportImages(images: string[], label: string, model: Model
           try {
             const r = await engine.explainAndRender(job, s.layer, s.colormap, s.opacity);
             if (token.isCancellationRequested) break;
-            await writeRender(img, r, s.base, s.denoise, policy, result);
+            await writeRender(img, r, s.base, s.denoise, policy, result, stems.get(img));
           } catch (e) {
             if (token.isCancellationRequested) break;
             result.failed.push({ file: img, error: String((e as Error).message) });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseLabels } from '../../src/cli/labels';
+import { parseLabels } from '../../src/app/labels';
 import { printable, printableJson } from '../../src/cli/print';
 import { assertFiniteMaps } from '../../src/engine/finite';
 import type { Graph } from '../../src/engine/model/graph';
