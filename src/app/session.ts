@@ -12,6 +12,7 @@ import { encodeNpy } from '../engine/image/npy';
 import { methodMaps, scoreImage, type ImageScores, type MethodMaps, type ScoreOptions, type MapsOptions } from '../engine/metrics/compare';
 import { layersFor, type MethodInfo, type MethodLayers, type MethodSpec } from '../engine/methods';
 import { loadLabels } from './labels';
+import { assertFiniteMap, assertFiniteMaps, assertFiniteScores } from '../engine/finite';
 import { choosePreprocess, type PreprocessSource } from './preprocess';
 
 export type { RgbaImage } from '../engine/image/decode';
@@ -87,8 +88,11 @@ export class ModelSession {
   }
 
   /** Any catalogued methods' maps at `layers`. */
-  methodMaps(x: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions = {}): Promise<MethodMaps> {
-    return methodMaps(this.graph, x, methods, layers, opts);
+  async methodMaps(x: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions = {}): Promise<MethodMaps> {
+    const r = await methodMaps(this.graph, x, methods, layers, opts);
+    assertFiniteScores(this.graph, r.probs, x);
+    for (const [id, maps] of Object.entries(r.maps)) assertFiniteMaps(this.graph, maps, id);
+    return r;
   }
 
   /** Faithfulness scores of methods' maps at layers (engine/metrics). */
@@ -113,15 +117,18 @@ export function readImage(file: string): RgbaImage {
 
 /** The heatmap (at the image's size) as PNG bytes. */
 export function heatmapPng(img: { width: number; height: number }, map: LayerMap, colormap: string): Uint8Array {
+  assertFiniteMap(map);
   return encodePng(renderHeatmap(map, img.width, img.height, colormap));
 }
 
 /** The image blended with its heatmap, as PNG bytes. */
 export function overlayPng(img: RgbaImage, map: LayerMap, colormap: string, opacity: number): Uint8Array {
+  assertFiniteMap(map);
   return encodePng(renderOverlay(img, map, colormap, opacity));
 }
 
 /** The raw map as .npy bytes (float32 [h, w]). */
 export function rawNpy(map: LayerMap): Uint8Array {
+  assertFiniteMap(map);
   return encodeNpy(map.raw, [map.height, map.width]);
 }

@@ -9,7 +9,7 @@ import { ComponentContext, components, precomputeGradients } from './cam/compone
 import { denoiseComponents } from './fgcam/denoise';
 import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
 import { backendName } from './backend';
-import { assertClassifier, assertFiniteLogits, assertFiniteMaps } from './finite';
+import { assertClassifier, assertFiniteLogits, assertFiniteMaps, assertFiniteScores } from './finite';
 import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
 import { gradientsOrt, walkOrt, walkTaps } from './compute';
 import type { Fetched } from './runtime';
@@ -163,6 +163,7 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
   // The walk reads the forward's activations: the gradient pass returns them (taps).
   const taps = walkOn ? await walkTaps(g, FGCAM, camLayer) : [];
   const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, isGradientBased(opts.base), taps);
+  assertFiniteScores(g, fw.logits, xData);
   const probs = softmax(fw.logits);
   const classIndex = fw.classIndex;
   timings.forward = performance.now() - t0;
@@ -186,6 +187,8 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     baseMaps[layer] = channelSumOf(layer, await componentsAt(g, xData, fw, name, opts), fw.acts.get(name)!.shape);
   }
   timings.baseCams = performance.now() - t3;
+  assertFiniteMaps(g, maps, `FG-CAM (${opts.base})`);
+  assertFiniteMaps(g, baseMaps, opts.base);
   timings.total = performance.now() - t0;
   return { backend: runtimeLabel(), base: opts.base, denoise: opts.denoise, classIndex, camLayer, probs, top: topK(probs, 5, labels), maps, baseMaps, timings };
 }

@@ -1,8 +1,9 @@
 // Honest failures for models that cannot be explained: an output that is not one vector of
 // class scores, and non-finite numbers (broken weights, Inf/NaN) anywhere from the forward
 // pass to the maps. A NaN map drawn as a heatmap is one flat colour that looks like an answer.
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import type { Graph, GraphNode } from './model/graph';
+import { disposeForward, runForward } from './model/forward';
 import type { LayerMap } from './types';
 
 /** Throws unless the model's output is one vector of class scores (shape [n] or [1, 1, n]). */
@@ -41,6 +42,32 @@ function nonFinite(g: Graph, what: string, at?: GraphNode): Error {
 export function assertFiniteLogits(g: Graph, logits: tf.Tensor, acts: Map<string, tf.Tensor>): void {
   if (finite(logits.dataSync() as Float32Array)) return;
   throw nonFinite(g, 'the class scores (logits)', firstNonFinite(g, acts));
+}
+
+/**
+ * For compute paths that expose only some activations: when `logits` (or `probs`) are not all
+ * finite, a forward pass that keeps every activation finds the first non-finite layer (only
+ * then, so the check costs nothing for a healthy model), and the error names it.
+ */
+export function assertFiniteScores(g: Graph, scores: ArrayLike<number>, xData: Float32Array): void {
+  if (finite(scores)) return;
+  let at: GraphNode | undefined;
+  const x = tf.tensor4d(xData, [1, ...g.inputShape]);
+  try {
+    const fwd = runForward(g, x, true);
+    at = firstNonFinite(g, fwd.acts);
+    disposeForward(fwd, [x]);
+  } catch {
+    // the diagnosis failed; the error below still stands
+  } finally {
+    x.dispose();
+  }
+  throw nonFinite(g, 'the class scores (logits)', at);
+}
+
+/** The last guard before a map is drawn or saved, for every front end. */
+export function assertFiniteMap(m: LayerMap): void {
+  if (!finite(m.raw)) throw new Error(`the map at layer '${m.layer}' contains NaN or infinite values; it is not written.`);
 }
 
 /** Throws when any map holds a NaN or an infinity (never hand one to a renderer). */
