@@ -5,11 +5,16 @@ import * as path from 'node:path';
 
 /** An error about one input file; `file` is the path as the user (or the manifest) gave it. */
 export class InputFileError extends Error {
-  constructor(message: string, readonly file: string) {
+  /** The problem without the file's name ("is a named pipe, not a regular file"). */
+  readonly reason: string;
+  constructor(message: string, readonly file: string, reason?: string) {
     super(message);
     this.name = 'InputFileError';
+    this.reason = reason ?? message;
   }
 }
+
+const fileError = (what: string, shown: string, reason: string) => new InputFileError(`${what} "${shown}" ${reason}.`, shown, reason);
 
 const MB = 2 ** 20;
 export const fmtBytes = (n: number): string => (n >= 10 * MB ? `${(n / MB).toFixed(0)} MB` : `${n} bytes`);
@@ -25,14 +30,13 @@ export function openRegular(file: string, what: string, shown = file): { fd: num
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'does not exist' : `cannot be opened (${code ?? (e as Error).message})`;
-    throw new InputFileError(`${what} "${shown}" ${why}.`, shown);
+    throw fileError(what, shown, code === 'ENOENT' ? 'does not exist (ENOENT)' : `cannot be opened (${code ?? (e as Error).message})`);
   }
   try {
     const st = fs.fstatSync(fd);
     if (!st.isFile()) {
       const kind = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
-      throw new InputFileError(`${what} "${shown}" is ${kind}, not a regular file.`, shown);
+      throw fileError(what, shown, `is ${kind}, not a regular file`);
     }
     return { fd, size: st.size };
   } catch (e) {
@@ -50,7 +54,7 @@ export function readOpened(fd: number, size: number, shown: string, what: string
     if (n === 0) break;
     off += n;
   }
-  if (off !== size) throw new InputFileError(`${what} "${shown}" shrank while it was read (${off} of ${size} bytes).`, shown);
+  if (off !== size) throw fileError(what, shown, `shrank while it was read (${off} of ${size} bytes)`);
   return buf;
 }
 
@@ -59,7 +63,7 @@ export function readRegularFile(file: string, what: string, limits: { maxBytes: 
   const { fd, size } = openRegular(file, what);
   try {
     if (size > limits.maxBytes) {
-      throw new InputFileError(`${what} "${file}" is too large (${fmtBytes(size)}; the limit is ${fmtBytes(limits.maxBytes)}).`, file);
+      throw fileError(what, file, `is too large (${fmtBytes(size)}; the limit is ${fmtBytes(limits.maxBytes)})`);
     }
     return readOpened(fd, size, file, what);
   } finally {
