@@ -11,6 +11,7 @@ import type { ReviewDocument } from '../app/dataset/review';
 import { labelsBesideModel, loadLabels } from '../app/labels';
 import { oneOf, parse, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
+import { print, printableJson } from './print';
 
 export const PREDICT_USAGE = `Usage: fgcam predict <folder> --model <model> [options]
        fgcam predict --merge <dir>... [--out <dir>] [--json] [--force]
@@ -151,7 +152,7 @@ function classNames(file: string | undefined, model: string, count: number, warn
     warn(`fgcam: note: no labels file (--labels, or labels.json next to the model): classes are named by index`);
     return indices;
   }
-  const labels = loadLabels(f);
+  const labels = loadLabels(f, { classes: count, warn });
   if (labels.length !== count) warn(`fgcam: warning: ${f} has ${labels.length} labels; the model has ${count} classes`);
   return indices.map((i, k) => labels[k] ?? i);
 }
@@ -169,12 +170,12 @@ async function runMerge(a: Extract<PredictArgs, { mode: 'merge' }>, out: NodeJS.
     doc = mergeReviews(dirs.map((dir) => ({ dir, doc: readReview(dir) })));
     prepareOutputFolder(dest, a.force);
   } catch (e) {
-    process.stderr.write(`fgcam: error: ${msg(e)}\n`);
+    print(`fgcam: error: ${msg(e)}\n`, process.stderr);
     return 1;
   }
   const written = await writeReview(dest, doc);
-  if (a.json) process.stdout.write(JSON.stringify(doc) + '\n');
-  for (const l of [`fgcam predict: merged ${dirs.length} shard outputs`, ...summaryLines(doc), `wrote ${written.join(', ')}`]) out.write(l + '\n');
+  if (a.json) process.stdout.write(printableJson(doc, 0) + '\n');
+  for (const l of [`fgcam predict: merged ${dirs.length} shard outputs`, ...summaryLines(doc), `wrote ${written.join(', ')}`]) print(l + '\n', out);
   return 0;
 }
 
@@ -190,7 +191,7 @@ export async function runPredict(argv: string[]): Promise<number> {
 
 /** Scores one folder (or shard) and reports; also the first half of `fgcam demo`. */
 export async function reviewFolder(a: Extract<PredictArgs, { mode: 'score' }>, out: NodeJS.WriteStream): Promise<number> {
-  const warn = (s: string) => process.stderr.write(s + '\n');
+  const warn = (s: string) => print(s + '\n', process.stderr);
   // Loaded lazily so --help and usage errors never pay for the engine's start-up.
   const { startBackend, warningsToShow } = await import('../app/backend');
   const { ModelSession } = await import('../app/session');
@@ -256,9 +257,9 @@ export async function reviewFolder(a: Extract<PredictArgs, { mode: 'score' }>, o
       warn(`fgcam: stopped after ${n} images; their results are cached in ${outDir}: run the same command again to resume`);
       return 130;
     }
-    if (a.json) process.stdout.write(JSON.stringify(run.doc) + '\n');
+    if (a.json) process.stdout.write(printableJson(run.doc, 0) + '\n');
     const lines = [...summaryLines(run.doc), `${run.cached ? `${run.cached} results from the cache; ` : ''}wrote ${run.written.map((f) => path.basename(f)).join(', ')} in ${outDir}`];
-    for (const l of lines) out.write(l + '\n');
+    for (const l of lines) print(l + '\n', out);
     return 0;
   } catch (e) {
     progress?.end();

@@ -14,8 +14,8 @@ export function printable(text: string): string {
 }
 
 /** JSON for stdout: JSON.stringify escapes C0 already; this escapes DEL, C1 and bidi marks too (same value when parsed). */
-export function printableJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(UNSAFE_JSON, (c) => `\\u${hex(c, 4)}`);
+export function printableJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent || undefined).replace(UNSAFE_JSON, (c) => `\\u${hex(c, 4)}`);
 }
 
 /** Writes text made printable to a stream (stdout by default). */

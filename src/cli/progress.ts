@@ -41,11 +41,11 @@ export class Progress {
   set(done: number, note = ''): void {
     const before = this.done;
     this.done = done;
-    this.current = note;
+    this.current = printable(note);
     if (!this.enabled) return;
     if (this.tty) this.draw();
     else if (Math.floor((10 * done) / Math.max(this.total, 1)) > Math.floor((10 * before) / Math.max(this.total, 1))) {
-      this.out.write(`[${done}/${this.total}]${note ? ` ${note}` : ''}\n`);
+      this.out.write(`[${done}/${this.total}]${note ? ` ${printable(note)}` : ''}\n`);
     }
   }
 
