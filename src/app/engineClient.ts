@@ -30,11 +30,16 @@ export interface EngineClientOptions {
   distDir: string;
   backend: () => BackendPreference;
   log: (line: string) => void;
+  /** The worker's JS heap limit in MB (resourceLimits.maxOldGenerationSizeMb); default DEFAULT_ENGINE_MEMORY_MB. */
+  memoryMb?: () => number | undefined;
   /** Per-request timeout in ms (explanations of big models on the cpu backend are slow). */
   timeoutMs?: number;
   /** Environment of the worker thread (default: this process's). */
   env?: NodeJS.ProcessEnv;
 }
+
+/** Default JS heap limit of the engine worker (weights and ONNX Runtime's buffers live outside it). */
+export const DEFAULT_ENGINE_MEMORY_MB = 4096;
 
 export class EngineClient {
   private worker: Worker | undefined;
@@ -113,7 +118,9 @@ export class EngineClient {
   }
 
   private start(pref: BackendPreference): void {
-    const w = new Worker(path.join(this.opts.distDir, 'worker.js'), this.opts.env ? { env: this.opts.env } : undefined);
+    // A runaway job (a hostile model, a huge image) ends this worker, not the extension host.
+    const memoryMb = this.opts.memoryMb?.() ?? DEFAULT_ENGINE_MEMORY_MB;
+    const w = new Worker(path.join(this.opts.distDir, 'worker.js'), { resourceLimits: { maxOldGenerationSizeMb: memoryMb }, ...(this.opts.env ? { env: this.opts.env } : {}) });
     this.worker = w;
     this.backendPref = pref;
     this.backendName = undefined;
@@ -136,12 +143,14 @@ export class EngineClient {
     });
     w.on('error', (e) => {
       this.opts.log(`engine worker crashed: ${e.stack ?? e.message}`);
-      if (this.worker === w) this.stop(new EngineError(`The engine crashed: ${e.message}`, 'worker'));
+      const oom = (e as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+      const why = oom ? `ran out of memory (its limit is ${memoryMb} MB, setting fgcam.engineMemoryMb)` : `crashed (${e.message})`;
+      if (this.worker === w) this.stop(new EngineError(`The engine ${why}; it restarts on the next request: press Retry or explain again.`, 'worker'));
     });
     w.on('exit', (code) => {
       if (this.worker === w) {
         this.opts.log(`engine worker exited with code ${code}`);
-        this.stop(new EngineError(`The engine stopped unexpectedly (exit code ${code}).`, 'worker'));
+        this.stop(new EngineError(`The engine stopped unexpectedly (exit code ${code}); it restarts on the next request: press Retry or explain again.`, 'worker'));
       }
     });
   }

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { LayerMap } from '../engine/types';
 import { EngineError, type EngineClient } from './engineClient';
 import type { ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, ModelSpec } from './protocol';
+import { checkWebviewMessage, InvalidMessage, type HostKnowledge } from './panelMessages';
 import { faithfulnessKey, methodsKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from './panelProtocol';
 
 /** Longest side of the image copy sent to the webview (the original may be huge). */
@@ -54,6 +55,11 @@ export interface PanelDeps {
   /** Sends a message to the webview. */
   post(m: HostToWebview): void;
   setTitle(title: string): void;
+}
+
+/** A layer's map by name: own properties only, so a layer named "__proto__" is just a name. */
+function mapAt(maps: Record<string, LayerMap>, layer: string): LayerMap | undefined {
+  return Object.hasOwn(maps, layer) ? maps[layer] : undefined;
 }
 
 export class PanelSession {
@@ -176,7 +182,7 @@ export class PanelSession {
     this.error = undefined;
     const ex = reply.explanation;
     // The default layer may not be in this model's walk: fall back to the input.
-    if (!ex.maps[this.view.layer]) this.view.layer = ex.maps['input'] ? 'input' : ex.camLayer;
+    if (!mapAt(ex.maps, this.view.layer)) this.view.layer = mapAt(ex.maps, 'input') ? 'input' : ex.camLayer;
     this.view = { ...this.view, base: ex.base, denoise: ex.denoise };
     const result: ResultPayload = {
       imagePath: this.view.imagePath!,
@@ -242,7 +248,7 @@ export class PanelSession {
     if (!p) {
       const epoch = this.epoch;
       const fjob: ExplainJob = { ...job, options: { ...job.options, base: ex.base, denoise: ex.denoise, classIndex: ex.classIndex } };
-      p = this.deps.engine.faithfulness(fjob, layer, ex.maps[layer]);
+      p = this.deps.engine.faithfulness(fjob, layer, mapAt(ex.maps, layer));
       this.faith.set(key, p);
       // A failure is not cached: asking again retries.
       p.catch(() => {
@@ -303,8 +309,24 @@ export class PanelSession {
     return result!;
   }
 
-  /** A message from the webview. */
-  onMessage(m: WebviewToHost): void {
+  /** What the host has sent the webview: the only layer names and class range it may use. */
+  knowledge(): HostKnowledge {
+    const layers = new Set<string>(['input', this.view.layer]);
+    for (const l of this.reply?.layers ?? []) layers.add(l.name);
+    for (const l of Object.keys(this.reply?.explanation.maps ?? {})) layers.add(l);
+    return { layers, classes: this.reply?.explanation.probs.length };
+  }
+
+  /** A message from the webview: checked against what the host sent (panelMessages.ts), else dropped. */
+  onMessage(raw: unknown): void {
+    let m: WebviewToHost;
+    try {
+      m = checkWebviewMessage(raw, this.knowledge());
+    } catch (e) {
+      if (!(e instanceof InvalidMessage)) throw e;
+      this.deps.hooks.log(e.message);
+      return;
+    }
     switch (m.type) {
       case 'ready':
         this.post({ type: 'view', view: this.view });
@@ -373,7 +395,7 @@ export class PanelSession {
   currentExport(): { imagePath: string; map: LayerMap; view: ViewState } | undefined {
     const ex = this.reply?.explanation;
     if (!ex || !this.view.imagePath) return undefined;
-    const map = ex.maps[this.view.layer] ?? ex.maps['input'];
+    const map = mapAt(ex.maps, this.view.layer) ?? mapAt(ex.maps, 'input');
     return map ? { imagePath: this.view.imagePath, map, view: { ...this.view, base: ex.base, denoise: ex.denoise } } : undefined;
   }
 

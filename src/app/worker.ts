@@ -56,7 +56,7 @@ async function faithfulness(job: ExplainJob, layer: string, cached: LayerMap | u
   let c = job.options.classIndex;
   if (!map || c === undefined) {
     const ex = await m.explain(x, job.options);
-    map = ex.maps[layer];
+    map = Object.hasOwn(ex.maps, layer) ? ex.maps[layer] : undefined;
     c = ex.classIndex;
   }
   if (!map) throw new Error(`FG-CAM has no map at layer "${layer}" (it is above the CAM layer or not spatial).`);
@@ -180,7 +180,7 @@ async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void)
       return render(cache.imageAt(req.imagePath), req.map, req.colormap, req.opacity);
     case 'explainAndRender': {
       const { img, ex } = await runExplain(req.job);
-      const map = ex.maps[req.layer] ?? ex.maps['input'];
+      const map = (Object.hasOwn(ex.maps, req.layer) ? ex.maps[req.layer] : undefined) ?? ex.maps['input'];
       return render(img, map, req.colormap, req.opacity);
     }
     case 'faithfulness':

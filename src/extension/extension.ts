@@ -29,6 +29,7 @@ export function activate(ctx: vscode.ExtensionContext): FgcamApi {
   const engine = new EngineClient({
     distDir: __dirname,
     backend: () => readSettings().backend,
+    memoryMb: () => readSettings().engineMemoryMb,
     log: (l) => output.appendLine(`[${new Date().toISOString()}] ${l}`),
   });
   const commands = new Commands(ctx, engine, output);

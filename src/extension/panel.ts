@@ -79,7 +79,7 @@ export class PanelController {
     panel.webview.html = panelHtml(panel.webview, ctx.extensionUri);
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.webview.onDidReceiveMessage((m: WebviewToHost) => this.session.onMessage(m)),
+      panel.webview.onDidReceiveMessage((m: unknown) => this.session.onMessage(m)),
     );
   }
 

@@ -21,6 +21,8 @@ export interface Settings {
   opacity: number;
   backend: BackendPreference;
   scoreBatch?: number;
+  /** The engine worker's JS heap limit in MB (fgcam.engineMemoryMb). */
+  engineMemoryMb?: number;
   inputSize: string;
   /** Review Dataset: images per forward pass (`fgcam predict --batch`). */
   batch: number;
@@ -31,6 +33,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
   const nums = (v: unknown) => (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'number') ? (v as number[]) : undefined);
   const opacity = Number(c.get('opacity', 0.5));
   const scoreBatch = c.get<number | null>('scoreBatch', null);
+  const engineMemoryMb = c.get<number | null>('engineMemoryMb', null);
   return {
     modelPath: c.get('modelPath', '').trim(),
     labelsPath: c.get('labelsPath', '').trim(),
@@ -44,6 +47,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     opacity: Number.isFinite(opacity) ? Math.min(1, Math.max(0, opacity)) : 0.5,
     backend: c.get('backend', 'auto'),
     scoreBatch: typeof scoreBatch === 'number' && scoreBatch > 0 ? Math.floor(scoreBatch) : undefined,
+    engineMemoryMb: typeof engineMemoryMb === 'number' && engineMemoryMb >= 256 ? Math.floor(engineMemoryMb) : undefined,
     inputSize: c.get('inputSize', '').trim(),
     batch: Math.max(1, Math.floor(Number(c.get('batch', 32)) || 32)),
   };
