@@ -13,6 +13,7 @@ pass=0; fail=0
 export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the checkout
 export FGCAM_CACHE="${FGCAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/fgcam}"
 RUN_TMP="$(mktemp -d "${TMPDIR:-/tmp}/fgcam-run.XXXXXX")"
+chmod 755 "$RUN_TMP"  # a test runs the CLI as user nobody on files it makes here
 trap 'rm -rf "$RUN_TMP"' EXIT
 export TMPDIR="$RUN_TMP"
 log="$RUN_TMP/logs"; mkdir -p "$log"

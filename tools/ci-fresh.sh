@@ -32,6 +32,7 @@ commit="$(git -C "$REPO" rev-parse "$REF")" || exit 2
 # Outside /tmp: the run gets a /tmp of its own (below), so what it leaves there is exactly what
 # it wrote, whatever else runs on the machine.
 WORK="$(mktemp -d /var/tmp/ci-fresh.XXXXXX)"
+chmod 755 "$WORK"  # as a CI checkout usually is: readable by other users
 cleanup() { [ "$KEEP" = 1 ] && echo "ci-fresh: kept $WORK" || rm -rf "$WORK"; }
 trap cleanup EXIT
 git clone -q --no-local "$(git -C "$REPO" rev-parse --path-format=absolute --git-common-dir)" "$WORK/clone"
