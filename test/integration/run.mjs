@@ -781,7 +781,8 @@ async function reviewSteps(page, workspace) {
     const file = path.join(OUT, 'screenshot-review.png');
     if (outer) await outer.screenshot({ path: file });
     else await page.screenshot({ path: file });
-    log(`ui: screenshot ${path.relative(REPO, file)}`);
+    if (README_SCREENSHOTS) fs.copyFileSync(file, path.join(REPO, 'media', 'screenshot-review.png'));
+    log(`ui: screenshot ${path.relative(REPO, file)}${README_SCREENSHOTS ? ' (and media/screenshot-review.png)' : ''}`);
   }, { critical: false });
   await step('clicking a confusion cell of mistakes filters the gallery to its images', async () => {
     const cells = frame.locator('[data-testid=confusion-cell]');
