@@ -55,6 +55,18 @@ function layer(o: Obj, known: HostKnowledge): string {
   return l;
 }
 
+/** An optional class index field (absent or null: undefined), in the model's range. */
+function classIn(o: Obj, k: string, known: HostKnowledge): number | undefined {
+  const c = own(o, k);
+  if (c === undefined || c === null) return undefined;
+  const max = known.classes;
+  if (!Number.isInteger(c) || (c as number) < 0 || (max !== undefined && (c as number) >= max)) {
+    const what = k === 'classIndex' ? 'class index' : `"${k}"`;
+    throw new InvalidMessage(`${what} ${JSON.stringify(c)} is out of range${max !== undefined ? ` (0..${max - 1})` : ''}`);
+  }
+  return c as number;
+}
+
 function checkView(v: unknown, known: HostKnowledge): ViewState {
   if (!isObject(v)) throw new InvalidMessage('"view" must be an object');
   const base = str(v, 'base');
@@ -63,13 +75,8 @@ function checkView(v: unknown, known: HostKnowledge): ViewState {
   if (!COLORMAP_SET.has(colormap)) throw new InvalidMessage(`unknown colormap ${JSON.stringify(colormap.slice(0, 40))}`);
   const opacity = own(v, 'opacity');
   if (typeof opacity !== 'number' || !(opacity >= 0 && opacity <= 1)) throw new InvalidMessage('"opacity" must be a number in [0, 1]');
-  const c = own(v, 'classIndex');
-  if (c !== undefined && c !== null) {
-    const max = known.classes;
-    if (!Number.isInteger(c) || (c as number) < 0 || (max !== undefined && (c as number) >= max)) {
-      throw new InvalidMessage(`class index ${JSON.stringify(c)} is out of range${max !== undefined ? ` (0..${max - 1})` : ''}`);
-    }
-  }
+  const c = classIn(v, 'classIndex', known);
+  const compare = classIn(v, 'compareClass', known);
   const view: ViewState = {
     base: base as ViewState['base'],
     denoise: bool(v, 'denoise'),
@@ -78,13 +85,14 @@ function checkView(v: unknown, known: HostKnowledge): ViewState {
     opacity,
     sideBySide: bool(v, 'sideBySide'),
   };
-  if (typeof c === 'number') view.classIndex = c;
+  if (c !== undefined) view.classIndex = c;
+  if (compare !== undefined) view.compareClass = compare;
   const f = own(v, 'faithfulness');
   if (f !== undefined) {
     if (typeof f !== 'boolean') throw new InvalidMessage('"faithfulness" must be true or false');
     view.faithfulness = f;
   }
-  // imagePath is the host's own: a view from the webview never sets it.
+  // imagePath and trueClass are the host's own: a view from the webview never sets them.
   return view;
 }
 

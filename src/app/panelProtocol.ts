@@ -18,6 +18,13 @@ export interface ViewState {
   denoise: boolean;
   /** Undefined: the engine's top-1. */
   classIndex?: number;
+  /**
+   * A second class explained beside the first at the same layer, base and denoise ("why X and
+   * not Y"); undefined (or the explained class itself): one map.
+   */
+  compareClass?: number;
+  /** The image's true class when known (the review panel opened it): titles its map "true". */
+  trueClass?: number;
   layer: string;
   colormap: Colormap;
   opacity: number;
@@ -42,6 +49,24 @@ export interface ResultPayload {
   denoise: boolean;
   backend: string;
   timingsMs: Record<string, number>;
+  /** The view's compareClass explained the same way (same base, denoise, layers), when asked. */
+  contrast?: ContrastPayload;
+}
+
+/** The second class of a "why X and not Y" view: its FG-CAM maps at every layer of the walk. */
+export interface ContrastPayload {
+  classIndex: number;
+  maps: Record<string, LayerMap>;
+  timingsMs: Record<string, number>;
+}
+
+/** How a class is named above its map: its role (true class, the model's top-1, or neither), label and probability. */
+export function classTitle(classIndex: number, probs: ArrayLike<number>, labels: string[] | undefined, trueClass: number | undefined): string {
+  let top = 0;
+  for (let i = 1; i < probs.length; i++) if (probs[i] > probs[top]) top = i;
+  const role = classIndex === trueClass ? 'true' : classIndex === top ? 'predicted' : 'class';
+  const label = labels?.[classIndex] ?? `class ${classIndex}`;
+  return `${role}: ${label} (${(100 * (probs[classIndex] ?? 0)).toFixed(1)}%)`;
 }
 
 /** Cache key of the faithfulness of one view: image, FG-CAM base, denoise, class, layer. */

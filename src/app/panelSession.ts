@@ -1,6 +1,7 @@
 // The panel's state machine, without VS Code: what it shows (the view), its status, the
-// explanation cache by base|denoise|class, base maps, faithfulness and comparison tables,
-// building the worker jobs, and the webview's messages. extension/panel.ts is the thin VS Code
+// explanation cache by base|denoise|class, the second class of a "why X and not Y" view
+// (view.compareClass, explained with the same base and denoise), base maps, faithfulness and
+// comparison tables, building the worker jobs, and the webview's messages. extension/panel.ts is the thin VS Code
 // shell around it; tests drive it directly (test/unit/panelSession.test.ts).
 // Design choice: ONE panel, reused for every image (like the built-in preview): explaining
 // another image replaces its content. The host owns the explanation cache; the webview owns
@@ -10,7 +11,7 @@ import type { LayerMap } from '../engine/types';
 import { EngineError, type EngineClient } from './engineClient';
 import type { ExplainJob, ExplainReply, FaithfulnessReply, MethodsReply, ModelSpec } from './protocol';
 import { checkWebviewMessage, InvalidMessage, type HostKnowledge } from './panelMessages';
-import { faithfulnessKey, methodsKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from './panelProtocol';
+import { classTitle, faithfulnessKey, methodsKey, type HostToWebview, type ResultPayload, type ViewState, type WebviewToHost } from './panelProtocol';
 
 /** Longest side of the image copy sent to the webview (the original may be huge). */
 const DISPLAY_MAX = 1024;
@@ -24,6 +25,12 @@ export interface PanelState {
   denoise: boolean;
   base: string;
   classIndex?: number;
+  /** The second class shown beside it ("why X and not Y"), when one is. */
+  compareClass?: number;
+  /** The image's true class, when the review panel opened it. */
+  trueClass?: number;
+  /** The title above each map shown: "predicted: X (p%)", "true: Y (p%)" or "class: Z (p%)". */
+  titles: string[];
   status: PanelStatus;
   error?: string;
   layers: { name: string; className: string; shape: number[]; spatial: boolean }[];
@@ -68,6 +75,8 @@ export class PanelSession {
   private error: string | undefined;
   private model: ModelSpec | undefined;
   private reply: ExplainReply | undefined;
+  /** The compareClass explanation shown beside `reply`, if any. */
+  private contrast: ExplainReply | undefined;
   /** Explanations of the current image by base|denoise|class, so toggling back is instant. */
   private cache = new Map<string, ExplainReply>();
   private baseMaps = new Map<string, LayerMap | undefined>();
@@ -98,6 +107,7 @@ export class PanelSession {
       this.generation++;
       this.model = undefined;
       this.reply = undefined;
+      this.contrast = undefined;
       this.cache.clear();
       this.baseMaps.clear();
       this.clearMetrics();
@@ -113,6 +123,7 @@ export class PanelSession {
       this.baseMaps.clear();
       this.clearMetrics();
       this.reply = undefined;
+      this.contrast = undefined;
     }
     this.model = model;
     this.view = { ...view, imagePath };
@@ -145,15 +156,30 @@ export class PanelSession {
     return `${this.view.base}|${this.view.denoise}|${classIndex ?? 'top'}`;
   }
 
-  /** (Re-)explains with the current view; stale results of superseded runs are dropped. */
+  /** The class to explain beside `reply`, if the view asks for one other than its own. */
+  private contrastClassOf(reply: ExplainReply): number | undefined {
+    const c = this.view.compareClass;
+    return c !== undefined && c !== reply.explanation.classIndex ? c : undefined;
+  }
+
+  /**
+   * (Re-)explains with the current view: its class and, for a "why X and not Y" view, the
+   * compare class with the same options. Both come from the cache when they were shown before
+   * (the worker keeps the model's compiled sessions, so a new class costs one explanation, not
+   * a reload). Stale results of superseded runs are dropped.
+   */
   async run(): Promise<void> {
     const job = this.job();
     if (!job) return;
     const gen = ++this.generation;
     const cached = this.cache.get(this.cacheKey(this.view.classIndex));
     if (cached) {
-      this.accept(cached);
-      return;
+      const c = this.contrastClassOf(cached);
+      const contrast = c === undefined ? undefined : this.cache.get(this.cacheKey(c));
+      if (c === undefined || contrast) {
+        this.accept(cached, contrast);
+        return;
+      }
     }
     this.status = 'running';
     this.error = undefined;
@@ -161,14 +187,15 @@ export class PanelSession {
     this.post({ type: 'running', imagePath: job.imagePath, what });
     await this.track(async () => {
       try {
-        const reply = await this.deps.engine.explain(job, DISPLAY_MAX, (p) => {
-          if (gen === this.generation) this.post({ type: 'running', imagePath: job.imagePath, what: `${what}: ${p.what} ${p.done}/${p.total}` });
-        });
+        const reply = cached ?? (await this.explainOnce(job, gen, what));
         if (gen !== this.generation) return;
-        this.cache.set(this.cacheKey(job.options.classIndex), reply);
-        this.cache.set(this.cacheKey(reply.explanation.classIndex), reply);
-        this.accept(reply);
-        this.deps.hooks.log(`explained ${job.imagePath} (${reply.explanation.base}, denoise ${reply.explanation.denoise}, class ${reply.explanation.classIndex}) in ${Math.round(reply.explanation.timings.total ?? 0)} ms on ${reply.backend}`);
+        const c = this.contrastClassOf(reply);
+        let contrast: ExplainReply | undefined;
+        if (c !== undefined) {
+          contrast = this.cache.get(this.cacheKey(c)) ?? (await this.explainOnce({ ...job, options: { ...job.options, classIndex: c } }, gen, `${what}, class ${c}`));
+          if (gen !== this.generation) return;
+        }
+        this.accept(reply, contrast);
       } catch (e) {
         if (gen !== this.generation) return;
         this.fail(e);
@@ -176,8 +203,22 @@ export class PanelSession {
     });
   }
 
-  private accept(reply: ExplainReply): void {
+  /** One explanation by the engine, cached by the class asked and the class explained. */
+  private async explainOnce(job: ExplainJob, gen: number, what: string): Promise<ExplainReply> {
+    const reply = await this.deps.engine.explain(job, DISPLAY_MAX, (p) => {
+      if (gen === this.generation) this.post({ type: 'running', imagePath: job.imagePath, what: `${what}: ${p.what} ${p.done}/${p.total}` });
+    });
+    if (gen === this.generation) {
+      this.cache.set(this.cacheKey(job.options.classIndex), reply);
+      this.cache.set(this.cacheKey(reply.explanation.classIndex), reply);
+      this.deps.hooks.log(`explained ${job.imagePath} (${reply.explanation.base}, denoise ${reply.explanation.denoise}, class ${reply.explanation.classIndex}) in ${Math.round(reply.explanation.timings.total ?? 0)} ms on ${reply.backend}`);
+    }
+    return reply;
+  }
+
+  private accept(reply: ExplainReply, contrast?: ExplainReply): void {
     this.reply = reply;
+    this.contrast = contrast;
     this.status = 'done';
     this.error = undefined;
     const ex = reply.explanation;
@@ -199,6 +240,7 @@ export class PanelSession {
       backend: reply.backend,
       timingsMs: ex.timings,
     };
+    if (contrast) result.contrast = { classIndex: contrast.explanation.classIndex, maps: contrast.explanation.maps, timingsMs: contrast.explanation.timings };
     this.post({ type: 'result', result, view: this.view });
   }
 
@@ -330,15 +372,16 @@ export class PanelSession {
     switch (m.type) {
       case 'ready':
         this.post({ type: 'view', view: this.view });
-        if (this.status === 'done' && this.reply) this.accept(this.reply);
+        if (this.status === 'done' && this.reply) this.accept(this.reply, this.contrast);
         else if (this.status === 'error') this.post({ type: 'error', message: this.error ?? 'Error', imagePath: this.view.imagePath });
         else if (this.status === 'running') this.post({ type: 'running', imagePath: this.view.imagePath ?? '', what: this.view.base });
         break;
       case 'viewChanged':
-        this.view = { ...m.view, imagePath: this.view.imagePath };
+        // The compare class needs the engine: only a recompute changes it.
+        this.view = { ...m.view, imagePath: this.view.imagePath, trueClass: this.view.trueClass, compareClass: this.view.compareClass };
         break;
       case 'recompute':
-        this.view = { ...m.view, imagePath: this.view.imagePath };
+        this.view = { ...m.view, imagePath: this.view.imagePath, trueClass: this.view.trueClass };
         void this.run();
         break;
       case 'requestBaseMap':
@@ -405,12 +448,17 @@ export class PanelSession {
 
   state(): PanelState {
     const ex = this.reply?.explanation;
+    const done = this.status === 'done' && ex;
+    const shown = done ? [ex.classIndex, ...(this.contrast ? [this.contrast.explanation.classIndex] : [])] : [];
     return {
       imagePath: this.view.imagePath,
       layer: this.view.layer,
       denoise: this.view.denoise,
       base: this.view.base,
-      classIndex: this.status === 'done' && ex ? ex.classIndex : this.view.classIndex,
+      classIndex: done ? ex.classIndex : this.view.classIndex,
+      compareClass: done ? this.contrast?.explanation.classIndex : this.view.compareClass,
+      trueClass: this.view.trueClass,
+      titles: done ? shown.map((c) => classTitle(c, ex.probs, this.reply?.labels, this.view.trueClass)) : [],
       status: this.status,
       error: this.error,
       layers: (this.reply?.layers ?? []).map((l) => ({ name: l.name, className: l.className, shape: [...l.shape], spatial: l.spatial })),

@@ -42,7 +42,8 @@ export class Commands {
       engine,
       batch: () => readSettings().batch,
       hooks: {
-        explain: (img, classIndex) => this.explainImage(vscode.Uri.file(img), { classIndex }),
+        // A mistake: why the predicted class and not the true one, both at the same layer.
+        explain: (img, mistake) => this.explainImage(vscode.Uri.file(img), mistake ? { classIndex: mistake.predicted, compareClass: mistake.truth, trueClass: mistake.truth } : {}),
         exportImages: async (images, label) => {
           const model = await this.resolveModel(true);
           return model && exportImages(images, label, model, readSettings(), this.engine, (l) => this.log(l));

@@ -85,6 +85,7 @@ function emptyState(v: ViewState): PanelState {
     denoise: v.denoise,
     base: v.base,
     status: 'idle',
+    titles: [],
     layers: [],
     mapLayers: [],
     top: [],

@@ -13,8 +13,11 @@ import { panelHtml } from './html';
 export const REVIEW_PANEL_TYPE = 'fgcam.review';
 
 export interface ReviewHooks {
-  /** Opens the explain panel on an image, explaining `classIndex` (default: the top-1). */
-  explain(imagePath: string, classIndex?: number): Promise<void>;
+  /**
+   * Opens the explain panel on an image. For a mistake (`truth` known and not the prediction)
+   * it shows the predicted class and the true class side by side at the same layer.
+   */
+  explain(imagePath: string, mistake?: { predicted: number; truth: number }): Promise<void>;
   exportImages(images: string[], label: string): Promise<unknown>;
   reportError(e: unknown): void;
   log(line: string): void;
@@ -171,8 +174,8 @@ export class ReviewPanel {
         break;
       case 'open': {
         const r = this.results.get(m.path)!;
-        const mistake = r.truth !== null && r.truth !== r.predicted;
-        void this.ctx.hooks.explain(this.abs(m.path), mistake ? r.predicted : undefined).catch((e) => this.ctx.hooks.reportError(e));
+        const mistake = r.truth !== null && r.truth !== r.predicted ? { predicted: r.predicted, truth: r.truth } : undefined;
+        void this.ctx.hooks.explain(this.abs(m.path), mistake).catch((e) => this.ctx.hooks.reportError(e));
         break;
       }
       case 'export':

@@ -36,6 +36,9 @@ test('method and colormap enums, class range, types and shapes are enforced', ()
   bad({ type: 'recompute', view: { ...view, base: 'lrp; rm -rf' } }, /unknown base method/);
   bad({ type: 'recompute', view: { ...view, colormap: 'hot' } }, /unknown colormap/);
   for (const classIndex of [-1, 10, 2.5, '3', NaN]) bad({ type: 'recompute', view: { ...view, classIndex } }, /class index .* out of range/);
+  for (const compareClass of [-1, 10, 2.5, '3', NaN]) bad({ type: 'recompute', view: { ...view, compareClass } }, /"compareClass" .* out of range/);
+  // The compare class passes when in range; the true class is the host's own, never the webview's.
+  assert.deepEqual(checkWebviewMessage({ type: 'recompute', view: { ...view, compareClass: 4, trueClass: 4 } }, known), { type: 'recompute', view: { ...view, compareClass: 4 } });
   for (const opacity of [-0.1, 2, NaN, '0.5']) bad({ type: 'viewChanged', view: { ...view, opacity } }, /opacity/);
   bad({ type: 'recompute', view: { ...view, denoise: 'yes' } }, /"denoise" must be true or false/);
   bad({ type: 'recompute' }, /"view" must be an object/);

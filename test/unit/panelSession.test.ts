@@ -11,6 +11,11 @@ import type { HostToWebview, ViewState } from '../../src/app/panelProtocol';
 import type { ModelSpec } from '../../src/app/protocol';
 import { LABELS, MODEL, noModel, ROOT, SAMPLES } from '../helpers/cli';
 import { tmpDir } from './imageHelpers';
+import { setup as setupBackend, maxRelErr } from '../helpers/backend';
+import { disposeModel, explain, loadModel } from '../../src/engine/explain';
+import { decodeImage } from '../../src/engine/image/decode';
+import { toModelInput } from '../../src/engine/image/preprocess';
+import type { Explanation, LayerMap } from '../../src/engine/types';
 
 const DIST = path.join(ROOT, 'dist');
 const skip = noModel || (fs.existsSync(path.join(DIST, 'worker.js')) ? false : 'dist/worker.js is not built (node esbuild.mjs)');
@@ -151,4 +156,97 @@ test('a broken image: an error message, the hook told, the state says so; a mode
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// ---------------------------------------------------------------- why X and not Y
+// A real mistake of the demo model: samples/fashion-review/coat/00017.png is filed under Coat
+// (its truth, by the folder) and the model calls it something else. The review panel opens it
+// with classIndex = predicted, compareClass = trueClass = truth.
+const MISTAKE = path.join(SAMPLES, 'fashion-review', 'coat', '00017.png');
+const skipMistake = skip || (fs.existsSync(MISTAKE) ? false : `${MISTAKE} is missing`);
+
+/** The same explanations computed in this process by the engine itself, one call per class. */
+async function reference(): Promise<{ of(classIndex: number | undefined, denoise: boolean): Promise<Explanation>; dispose(): void }> {
+  await setupBackend();
+  const g = await loadModel(MODEL);
+  const x = toModelInput(decodeImage(fs.readFileSync(MISTAKE), MISTAKE), g.inputShape, { preset: g.defaultPreprocess ?? 'unit' });
+  return { of: (classIndex, denoise) => explain(g, x, { base: 'gradcam', denoise, classIndex }), dispose: () => disposeModel(g) };
+}
+
+function assertSameMaps(got: Record<string, LayerMap>, want: Record<string, LayerMap>, what: string): void {
+  assert.deepEqual(Object.keys(got).sort(), Object.keys(want).sort(), `${what}: layers`);
+  for (const l of Object.keys(want)) {
+    assert.deepEqual([got[l].height, got[l].width], [want[l].height, want[l].width], `${what} at ${l}: shape`);
+    const err = maxRelErr(got[l].raw, want[l].raw);
+    assert.ok(err < 1e-4, `${what} at ${l}: max relative error ${err} against a separate explanation`);
+  }
+}
+
+const lastResult = (posted: HostToWebview[]) => posted.filter((m): m is Extract<HostToWebview, { type: 'result' }> => m.type === 'result').at(-1)!.result;
+
+test('why X and not Y: a mistake shows the predicted and the true class, each equal to its own explanation, switching together', { skip: skipMistake }, async () => {
+  const labels: string[] = JSON.parse(fs.readFileSync(LABELS, 'utf8'));
+  const truth = labels.indexOf('Coat');
+  const ref = await reference();
+  const predicted = (await ref.of(undefined, false)).classIndex;
+  assert.notEqual(predicted, truth, 'the sample is no longer a mistake of the demo model: pick another');
+  const [refX, refY, refXd, refYd] = [await ref.of(predicted, false), await ref.of(truth, false), await ref.of(predicted, true), await ref.of(truth, true)];
+  ref.dispose();
+  // The two classes' maps differ: a contrast that showed one map twice would fail below.
+  assert.ok(maxRelErr(refX.maps.input.raw, refY.maps.input.raw) > 1e-2, 'the two classes explain alike');
+
+  const { s, posted } = session();
+  calls.length = 0;
+  s.open(MISTAKE, { ...VIEW, classIndex: predicted, compareClass: truth, trueClass: truth }, MODEL_SPEC);
+  await s.waitForIdle();
+  let r = lastResult(posted);
+  assert.equal(r.classIndex, predicted);
+  assert.equal(r.contrast?.classIndex, truth);
+  assertSameMaps(r.maps, refX.maps, 'predicted class');
+  assertSameMaps(r.contrast!.maps, refY.maps, 'true class');
+  assert.deepEqual(calls, ['explain', 'explain'], 'one explanation per class');
+  const pct = (c: number) => `${(100 * refX.probs[c]).toFixed(1)}%`;
+  let st = s.state();
+  assert.deepEqual([st.classIndex, st.compareClass, st.trueClass], [predicted, truth, truth]);
+  assert.deepEqual(st.titles, [`predicted: ${labels[predicted]} (${pct(predicted)})`, `true: Coat (${pct(truth)})`]);
+
+  // The layer is visual: no engine work, and a view without compareClass does not drop it.
+  const { compareClass: _c, ...noCompare } = { ...VIEW, classIndex: predicted, layer: 'block1_pool' };
+  s.onMessage({ type: 'viewChanged', view: noCompare });
+  assert.deepEqual([s.state().layer, s.state().compareClass, s.state().trueClass], ['block1_pool', truth, truth]);
+  assert.deepEqual(calls, ['explain', 'explain']);
+
+  // Denoise switches both; going back comes from the cache.
+  s.onMessage({ type: 'recompute', view: { ...VIEW, layer: 'block1_pool', classIndex: predicted, compareClass: truth, denoise: true } });
+  await s.waitForIdle();
+  r = lastResult(posted);
+  assert.equal(r.denoise, true);
+  assertSameMaps(r.maps, refXd.maps, 'predicted class, denoised');
+  assertSameMaps(r.contrast!.maps, refYd.maps, 'true class, denoised');
+  assert.deepEqual(calls, ['explain', 'explain', 'explain', 'explain']);
+  s.onMessage({ type: 'recompute', view: { ...VIEW, layer: 'block1_pool', classIndex: predicted, compareClass: truth } });
+  await s.waitForIdle();
+  r = lastResult(posted);
+  assert.equal(r.denoise, false);
+  assertSameMaps(r.contrast!.maps, refY.maps, 'true class, from the cache');
+  assert.equal(calls.length, 4, 'going back to a shown pair asks the engine again');
+
+  // A reloaded webview gets the pair again.
+  s.onMessage({ type: 'ready' });
+  assert.equal(lastResult(posted).contrast?.classIndex, truth);
+
+  // "Compare with: none" shows one map; another class by hand costs one explanation.
+  s.onMessage({ type: 'recompute', view: { ...VIEW, classIndex: predicted } });
+  await s.waitForIdle();
+  assert.equal(lastResult(posted).contrast, undefined);
+  assert.equal(s.state().titles.length, 1);
+  const other = refX.top.map((t) => t.index).find((i) => i !== predicted && i !== truth)!;
+  s.onMessage({ type: 'recompute', view: { ...VIEW, classIndex: predicted, compareClass: other } });
+  await s.waitForIdle();
+  assert.equal(lastResult(posted).contrast?.classIndex, other);
+  assert.equal(s.state().titles[1], `class: ${labels[other]} (${pct(other)})`);
+  assert.equal(calls.length, 5);
+  st = s.state();
+  assert.equal(st.trueClass, truth, 'the true class is the host\'s own');
+  s.dispose();
 });

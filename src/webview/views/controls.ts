@@ -21,6 +21,7 @@ export function build(): void {
     { class: 'controls' },
     labelled('Layer', ui.layer),
     labelled('Class', ui.klass),
+    labelled('Compare with', ui.compareClass),
     labelled('Base', ui.base),
     el('label', { class: 'check' }, ui.denoise, ' Denoise'),
     labelled('Colormap', ui.colormap),
@@ -30,10 +31,11 @@ export function build(): void {
     ui.exportBtn,
   );
   const statusBar = el('div', { class: 'statusbar' }, ui.status, ui.cancel);
-  const figure = el('figure', { class: 'main-figure' }, ui.canvas, ui.caption);
+  const figure = el('figure', { class: 'main-figure' }, ui.mapTitle, ui.canvas, ui.caption);
+  ui.contrastFigure.append(ui.contrastTitle, ui.contrastCanvas, ui.contrastCaption);
   const side = el('aside', { class: 'side' }, el('h3', {}, 'Predictions'), ui.predictions);
   ui.error.append(el('span', { id: 'error-text' }), ' ', ui.retry);
-  ui.content.append(figure, side);
+  ui.content.append(ui.contrastHeading, figure, ui.contrastFigure, side);
   ui.faith.append(
     ui.faithTitle,
     el('figure', { class: 'faith-figure' }, ui.faithPlot),
@@ -51,6 +53,7 @@ export function build(): void {
   ui.denoise.addEventListener('change', () => setView({ denoise: ui.denoise.checked }, true));
   ui.base.addEventListener('change', () => setView({ base: ui.base.value as ViewState['base'] }, true));
   ui.klass.addEventListener('change', () => setView({ classIndex: Number(ui.klass.value) }, true));
+  ui.compareClass.addEventListener('change', () => setView({ compareClass: ui.compareClass.value === '' ? undefined : Number(ui.compareClass.value) }, true));
   ui.exportBtn.addEventListener('click', () => post({ type: 'export' }));
   ui.cancel.addEventListener('click', () => post({ type: 'cancel' }));
   ui.retry.addEventListener('click', () => post({ type: 'retry' }));
@@ -74,6 +77,7 @@ export function syncControls(): void {
   if (S.result && [...ui.layer.options].some((o) => o.value === S.view.layer && !o.disabled)) ui.layer.value = S.view.layer;
   ui.base.value = S.view.base;
   ui.denoise.checked = S.view.denoise;
+  if (S.result) ui.compareClass.value = S.view.compareClass === undefined ? '' : String(S.view.compareClass);
   ui.colormap.value = S.view.colormap;
   ui.opacity.value = String(S.view.opacity);
   ui.sideBySide.checked = S.view.sideBySide;
@@ -85,9 +89,10 @@ export function syncControls(): void {
 export function acceptResult(r: ResultPayload): void {
   const maps: Record<string, LayerMap> = {};
   for (const [k, m] of Object.entries(r.maps)) maps[k] = fixMap(m);
+  const contrast = r.contrast && { ...r.contrast, maps: Object.fromEntries(Object.entries(r.contrast.maps).map(([k, m]) => [k, fixMap(m)])) };
   const img: DisplayImage = { ...r.image, data: toUint8(r.image.data) };
   if (S.result?.imagePath !== r.imagePath) baseMaps.clear();
-  S.result = { ...r, maps, image: img, probs: toFloat32(r.probs) };
+  S.result = { ...r, maps, contrast, image: img, probs: toFloat32(r.probs) };
   imageCache.clear();
 
   ui.layer.replaceChildren(
@@ -103,6 +108,7 @@ export function acceptResult(r: ResultPayload): void {
   const probs = S.result.probs;
   ui.klass.replaceChildren(...Array.from(probs, (p, i) => el('option', { value: String(i) }, `${i}: ${label(i)} (${(p * 100).toFixed(1)}%)`)));
   ui.klass.value = String(r.classIndex);
+  ui.compareClass.replaceChildren(el('option', { value: '' }, 'none'), ...Array.from(probs, (p, i) => el('option', { value: String(i) }, `${i}: ${label(i)} (${(p * 100).toFixed(1)}%)`)));
   ui.predictions.replaceChildren(
     ...r.top.slice(0, 5).map((t) => {
       const pct = `${(t.prob * 100).toFixed(1)}%`;
@@ -121,8 +127,10 @@ export function acceptResult(r: ResultPayload): void {
   if (!maps[S.view.layer]) S.view.layer = maps['input'] ? 'input' : r.camLayer;
   vscode.setState(S.view);
   syncControls();
-  const total = r.timingsMs.total ?? Object.values(r.timingsMs).reduce((a, b) => a + b, 0);
-  ui.status.textContent = `${fileName(r.imagePath)} · class ${r.classIndex} (${label(r.classIndex)}) · ${baseLabel(r.base)}${r.denoise ? ' + denoise' : ''} · backend ${r.backend} · ${Math.round(total)} ms`;
+  const ms = (t: Record<string, number>) => t.total ?? Object.values(t).reduce((a, b) => a + b, 0);
+  const total = ms(r.timingsMs) + (contrast ? ms(contrast.timingsMs) : 0);
+  const vs = contrast ? ` vs ${contrast.classIndex} (${label(contrast.classIndex)})` : '';
+  ui.status.textContent = `${fileName(r.imagePath)} · class ${r.classIndex} (${label(r.classIndex)})${vs} · ${baseLabel(r.base)}${r.denoise ? ' + denoise' : ''} · backend ${r.backend} · ${Math.round(total)} ms`;
   ui.status.title = Object.entries(r.timingsMs).map(([k, v]) => `${k}: ${Math.round(v)} ms`).join('\n');
   render();
 }
