@@ -115,6 +115,13 @@ export function oneOf<T extends string>(flag: string, v: string, allowed: readon
   return v as T;
 }
 
+/** A positive integer option (`--batch 8`); `dflt` when it is not given. */
+export function positiveInt(flag: string, s: string | undefined, dflt: number, usage: string): number {
+  if (s === undefined) return dflt;
+  if (!/^\d+$/.test(s) || Number(s) < 1) throw new UsageError(`${flag} must be a positive integer (got "${s}")`, usage);
+  return Number(s);
+}
+
 type Spec = NonNullable<Parameters<typeof parseArgs>[0]>['options'];
 
 type Parsed = { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };

@@ -9,7 +9,7 @@ import type { Preprocess } from '../engine/types';
 import type { ImageResult } from '../app/evaluate/job';
 import { DEFAULT_METHODS, parseMethod } from '../engine/methods';
 import { DEFAULT_BLUR, DEFAULT_STEP, PRESET_NAMES, type BackendPreference } from '../app/options';
-import { BACKENDS, oneOf, parse, preprocessOption, UsageError } from './args';
+import { BACKENDS, oneOf, parse, positiveInt, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
 import { print, printableJson } from './print';
 
@@ -55,12 +55,6 @@ export interface EvaluateArgs {
   force: boolean;
   json: boolean;
   backend: BackendPreference;
-}
-
-function positiveInt(flag: string, s: string | undefined, dflt: number): number {
-  if (s === undefined) return dflt;
-  if (!/^\d+$/.test(s) || Number(s) < 1) throw new UsageError(`${flag} must be a positive integer (got "${s}")`, EVALUATE_USAGE);
-  return Number(s);
 }
 
 export function parseEvaluate(argv: string[]): EvaluateArgs | { help: true } {
@@ -121,9 +115,9 @@ export function parseEvaluate(argv: string[]): EvaluateArgs | { help: true } {
     blur,
     camLayer: str('cam-layer'),
     preprocess,
-    limit: str('limit') === undefined ? undefined : positiveInt('--limit', str('limit'), 0),
-    jobs: positiveInt('--jobs', str('jobs'), 2),
-    batch: positiveInt('--batch', str('batch'), 16),
+    limit: str('limit') === undefined ? undefined : positiveInt('--limit', str('limit'), 0, EVALUATE_USAGE),
+    jobs: positiveInt('--jobs', str('jobs'), 2, EVALUATE_USAGE),
+    batch: positiveInt('--batch', str('batch'), 16, EVALUATE_USAGE),
     force: Boolean(v.force),
     json: Boolean(v.json),
     backend,

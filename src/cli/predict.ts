@@ -9,7 +9,7 @@ import { parseShard, type Shard } from '../app/dataset/shard';
 import { defaultOutputFolder, prepareOutputFolder } from '../app/dataset/outdir';
 import type { ReviewDocument } from '../app/dataset/review';
 import { labelsBesideModel, loadLabels } from '../app/labels';
-import { oneOf, parse, preprocessOption, UsageError } from './args';
+import { oneOf, parse, positiveInt, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
 import { print, printableJson } from './print';
 
@@ -41,8 +41,9 @@ most confused pairs and most confident mistakes), confusion.png and review.json 
   -h, --help            show this help
 
 Re-runs resume: results are cached in <out>/cache.jsonl by file size, mtime and model.
-Exit codes: 0 review written (unreadable images are listed in it), 1 it could not run,
-2 usage error, 130 interrupted (what was done is cached).`;
+Exit codes: 0 all good, 1 some image could not be read (the review is still written and lists
+them; --merge: 1 only when it could not merge) or the review could not run, 2 usage error,
+130 interrupted (what was done is cached).`;
 
 export type PredictArgs =
   | { help: true }
@@ -95,8 +96,7 @@ export function parsePredict(argv: string[]): PredictArgs {
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `give one dataset folder (got ${positionals.length} arguments)` : 'no dataset folder given', u);
   const model = str('model');
   if (!model) throw new UsageError('--model <model.json|model.onnx> is required', u);
-  const b = str('batch') ?? '32';
-  if (!/^\d+$/.test(b) || Number(b) < 1) throw new UsageError(`--batch must be a positive integer (got "${b}")`, u);
+  const batch = positiveInt('--batch', str('batch'), 32, u);
   let shard: Shard | undefined;
   let inputSize: [number, number] | undefined;
   try {
@@ -112,7 +112,7 @@ export function parsePredict(argv: string[]): PredictArgs {
     labels: str('labels'),
     truth: str('truth'),
     out: str('out'),
-    batch: Number(b),
+    batch,
     shard,
     preprocess: preprocessOption(str('preprocess'), str('mean'), str('std'), u),
     inputSize,
@@ -260,7 +260,10 @@ export async function reviewFolder(a: Extract<PredictArgs, { mode: 'score' }>, o
     if (a.json) process.stdout.write(printableJson(run.doc, 0) + '\n');
     const lines = [...summaryLines(run.doc), `${run.cached ? `${run.cached} results from the cache; ` : ''}wrote ${run.written.map((f) => path.basename(f)).join(', ')} in ${outDir}`];
     for (const l of lines) print(l + '\n', out);
-    return 0;
+    // As `fgcam explain` does when a file failed: the run is not all good, whatever it wrote.
+    const n = run.doc.failed.length;
+    if (n) warn(`fgcam predict: ${n} image${n === 1 ? '' : 's'} could not be read (listed above and in report.md): exit code 1`);
+    return n ? 1 : 0;
   } catch (e) {
     progress?.end();
     return fail(msg(e));

@@ -114,3 +114,22 @@ test("fgcam predict refuses to replace a user's report file without --force, and
   assert.equal(u.status, 2);
   assert.match(u.stderr, /--model/);
 });
+
+test('an unreadable image in the middle of a folder: the review is still written and lists it, and the exit code is 1', { skip }, () => {
+  const data = path.join(work, 'broken-set');
+  makeDataset(data, { coat: 3, bag: 3 }, 4);
+  fs.writeFileSync(path.join(data, 'bag', 'img001b.png'), 'not a png');
+  const out = path.join(work, 'broken-out');
+  const r = fgcam('predict', data, '--model', MODEL, '--out', out, '--json');
+  assert.equal(r.status, 1, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.failed.map((f: { path: string }) => f.path), ['bag/img001b.png']);
+  assert.equal(doc.images, 6);
+  assert.match(r.stderr, /unreadable: bag\/img001b\.png: not a recognised image/);
+  assert.match(r.stderr, /1 image could not be read .*exit code 1/);
+  const written = JSON.parse(fs.readFileSync(path.join(out, 'review.json'), 'utf8'));
+  assert.deepEqual(written.failed.map((f: { path: string }) => f.path), ['bag/img001b.png']);
+  assert.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /img001b\.png/);
+  // Merging that output: the merge itself succeeded (its shards already said so).
+  assert.equal(fgcam('predict', '--merge', out, '--out', path.join(work, 'broken-merged')).status, 0);
+});

@@ -35,10 +35,24 @@ const dataset = path.join(work, 'images');
 makeDataset(dataset, { 't-shirt-top': 3, sneaker: 3, 'Ankle boot': 2, '8': 2, unsorted: 1 }, 3);
 fs.writeFileSync(path.join(dataset, 'sneaker', 'zz-broken.png'), 'not a png');
 
+const runIn = (shell: string, script: string, env: Record<string, string>) =>
+  spawnSync(shell, ['-c', script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 120_000 });
+
 function sh(shell: string, script: string, env: Record<string, string>) {
-  const r = spawnSync(shell, ['-c', script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, ...env }, encoding: 'utf8', timeout: 120_000 });
+  const r = runIn(shell, script, env);
   assert.equal(r.status, 0, `${shell} -c ${script}\n${r.stderr}`);
   return r;
+}
+
+/**
+ * One shard's run: exit 0, or 1 when it met the unreadable image (its output is still written
+ * and lists it, as the doc says). Returns how many shards failed that way.
+ */
+function shard(shell: string, script: string, env: Record<string, string>, outDir: string): number {
+  const r = runIn(shell, script, env);
+  const failed = JSON.parse(fs.readFileSync(path.join(outDir, 'review.json'), 'utf8')).failed.length;
+  assert.equal(r.status, failed ? 1 : 0, `${shell} -c ${script}: ${failed} unreadable\n${r.stderr}`);
+  return failed ? 1 : 0;
 }
 
 const comparable = (file: string) => {
@@ -53,7 +67,7 @@ function wholeRun() {
   if (!whole) {
     const out = path.join(work, 'whole');
     const r = spawnSync(process.execPath, [CLI, 'predict', dataset, '--model', MODEL, '--out', out], { encoding: 'utf8', timeout: 120_000 });
-    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.status, 1, `zz-broken.png is unreadable: exit code 1\n${r.stderr}`);
     whole = comparable(path.join(out, 'review.json'));
     assert.equal(whole.failed.length, 1);
     assert.ok(whole.unmatched.length === 1 && whole.results.length === 11);
@@ -75,7 +89,9 @@ test('the Kubernetes Indexed Job example: every JOB_COMPLETION_INDEX, then the m
   assert.match(script, /--shard "\$JOB_COMPLETION_INDEX\/\$SHARDS"/);
   const results = path.join(work, 'k8s-results');
   const paths = { DATASET: dataset, MODEL, RESULTS: results };
-  for (let k = 0; k < completions; k++) sh('/bin/sh', script, { ...env, ...paths, JOB_COMPLETION_INDEX: String(k) });
+  let failedShards = 0;
+  for (let k = 0; k < completions; k++) failedShards += shard('/bin/sh', script, { ...env, ...paths, JOB_COMPLETION_INDEX: String(k) }, path.join(results, `shard-${k}`));
+  assert.equal(failedShards, 1, 'exactly the shard holding zz-broken.png exits 1');
   assert.equal(fs.readdirSync(results).filter((d) => d.startsWith('shard-')).length, completions);
   sh('/bin/sh', block('merge'), paths);
   assert.deepEqual(comparable(path.join(results, 'merged', 'review.json')), wholeRun());
@@ -88,7 +104,7 @@ test('the Slurm job array example: every SLURM_ARRAY_TASK_ID, then the merge, eq
   const results = path.join(work, 'slurm-results');
   const paths = { DATASET: dataset, MODEL, RESULTS: results };
   for (let k = Number(lo); k <= Number(hi); k++) {
-    sh('/bin/bash', script, { ...paths, SLURM_ARRAY_TASK_ID: String(k), SLURM_ARRAY_TASK_COUNT: String(count) });
+    shard('/bin/bash', script, { ...paths, SLURM_ARRAY_TASK_ID: String(k), SLURM_ARRAY_TASK_COUNT: String(count) }, path.join(results, `shard-${k}`));
   }
   sh('/bin/sh', block('merge'), paths);
   const merged = comparable(path.join(results, 'merged', 'review.json'));
