@@ -337,9 +337,12 @@ async function openWorkbench(ctx, server, workspace, payload, label) {
 }
 
 // ------------------------------------------------------------------ canvas reading (runs in the webview frame)
-/** Pixel statistics of the heatmap canvas; `save` keeps a copy under that name; `against` compares. */
-function canvasProbe({ save, against }) {
-  const c = document.querySelector('[data-testid=heatmap-canvas]');
+/**
+ * Pixel statistics of the heatmap canvas (or the canvas with data-testid `testid`); `save` keeps
+ * a copy under that name; `against` compares with a saved copy (of any canvas of that size).
+ */
+function canvasProbe({ save, against, testid = 'heatmap-canvas' }) {
+  const c = document.querySelector(`[data-testid=${testid}]`);
   if (!c) return { missing: true };
   const w = c.width;
   const h = c.height;
@@ -386,16 +389,21 @@ function canvasProbe({ save, against }) {
   return { w, h, rendered: c.getAttribute('data-rendered'), colors: colors.size, std, opaque: opaque / n, changed };
 }
 
-/** The (inner) webview frame that holds the heatmap canvas, if any. */
-async function heatmapFrame(page) {
+/** The (inner) webview frame holding an element that matches `selector`, if any. */
+async function frameWith(page, selector) {
   for (const f of page.frames()) {
     if (f === page.mainFrame() || f.isDetached()) continue;
     try {
-      if (await f.$('[data-testid=heatmap-canvas]')) return f;
+      if (await f.$(selector)) return f;
     } catch {}
   }
   return undefined;
 }
+
+/** The explain panel's webview frame (it holds the heatmap canvas), if any. */
+const heatmapFrame = (page) => frameWith(page, '[data-testid=heatmap-canvas]');
+/** The review panel's webview frame, if any. */
+const reviewFrame = (page) => frameWith(page, '[data-testid=review-summary]');
 
 async function waitRendered(page, what, timeout = 120_000) {
   return poll(what, async () => {
@@ -448,34 +456,36 @@ function explorerRow(page, name) {
  */
 async function contextMenu(page, target, entry, timeout = 90_000) {
   const item = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: entry }).first();
-  const end = Date.now() + timeout;
+  const menu = page.locator('.context-view .monaco-menu');
   let seen = [];
-  for (let attempt = 1; ; attempt++) {
-    await target.click({ button: 'right' });
+  let attempt = 0;
+  await poll(`the context menu entry ${entry}`, async () => {
+    attempt++;
     try {
+      await target.click({ button: 'right' });
       await item.waitFor({ timeout: 3000 });
-      if (VERBOSE) log(`context menu: attempt ${attempt}: entry ${entry} is there`);
-      await item.hover();
-      await item.click();
-      // A click that lands while the menu is still settling can be swallowed (the menu stays
-      // open with the entry focused): then press Enter on it, which runs it just the same.
-      const menu = page.locator('.context-view .monaco-menu');
-      const closed = await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
-      if (!closed) {
-        if (VERBOSE) log('context menu: still open after the click: pressing Enter');
-        await item.hover();
-        await page.keyboard.press('Enter');
-        await menu.waitFor({ state: 'hidden', timeout: 5000 });
-      }
-      return;
     } catch (e) {
       if (VERBOSE) log(`context menu: attempt ${attempt}: ${String(e.message).split('\n')[0]}`);
       seen = await page.locator('.context-view .monaco-menu .action-item .action-label').allTextContents().catch(() => []);
       await page.keyboard.press('Escape');
+      return false;
     }
-    if (Date.now() > end) throw new Error(`no context menu entry ${entry} after ${timeout} ms; the menu had: ${seen.filter(Boolean).join(' | ')}`);
-    await sleep(1000);
-  }
+    if (VERBOSE) log(`context menu: attempt ${attempt}: entry ${entry} is there`);
+    await item.hover();
+    await item.click();
+    // A click that lands while the menu is still settling can be swallowed (the menu stays
+    // open with the entry focused): then press Enter on it, which runs it just the same.
+    const closed = await menu.waitFor({ state: 'hidden', timeout: 2000 }).then(() => true, () => false);
+    if (!closed) {
+      if (VERBOSE) log('context menu: still open after the click: pressing Enter');
+      await item.hover();
+      await page.keyboard.press('Enter');
+      await menu.waitFor({ state: 'hidden', timeout: 5000 });
+    }
+    return true;
+  }, { timeout, interval: 1000 }).catch((e) => {
+    throw new Error(`no context menu entry ${entry} after ${timeout} ms; the menu had: ${seen.filter(Boolean).join(' | ') || 'nothing'} (${e.message})`);
+  });
 }
 
 /** F1, type the command's title, click its entry (retrying while the palette is not ready). */
@@ -739,17 +749,6 @@ async function partUi(env, server, ctx, workspace, images) {
   await page.close().catch(() => {});
 }
 
-/** The (inner) webview frame of the review panel, if any. */
-async function reviewFrame(page) {
-  for (const f of page.frames()) {
-    if (f === page.mainFrame() || f.isDetached()) continue;
-    try {
-      if (await f.$('[data-testid=review-summary]')) return f;
-    } catch {}
-  }
-  return undefined;
-}
-
 /**
  * Review Dataset as a person uses it: right-click the class-per-folder dataset, read the
  * accuracy, click a confusion cell (the gallery shows its images), open a mistake (the explain
@@ -758,7 +757,10 @@ async function reviewFrame(page) {
 async function reviewSteps(page, workspace) {
   const step = stepper('ui-review', page);
   const expect = JSON.parse(fs.readFileSync(path.join(workspace, '.vscode', 'dataset.json'), 'utf8'));
+  // The workspace's model is the demo model: its labels name the classes of the matrix.
+  const labels = JSON.parse(fs.readFileSync(path.join(REPO, 'models', 'fashion-vgg', 'labels.json'), 'utf8'));
   let frame;
+  let cell;
   await step('Explorer: right-click dataset/ > FG-CAM: Review Dataset; the review finishes', async () => {
     await page.keyboard.press('Escape');
     await contextMenu(page, explorerRow(page, 'dataset'), /Review Dataset/);
@@ -787,7 +789,7 @@ async function reviewSteps(page, workspace) {
   await step('clicking a confusion cell of mistakes filters the gallery to its images', async () => {
     const cells = frame.locator('[data-testid=confusion-cell]');
     const all = await cells.evaluateAll((es) => es.map((e) => ({ t: e.dataset.truth, p: e.dataset.predicted, n: Number(e.dataset.count) })));
-    const cell = all.find((c) => c.t !== c.p && c.n > 0);
+    cell = all.find((c) => c.t !== c.p && c.n > 0);
     if (!cell) throw new Error(`no off-diagonal cell with images: ${JSON.stringify(all.filter((c) => c.n))}`);
     await frame.locator(`[data-testid=confusion-cell][data-truth="${cell.t}"][data-predicted="${cell.p}"]`).click();
     const tiles = await poll('the gallery to show the cell', async () => {
@@ -798,17 +800,79 @@ async function reviewSteps(page, workspace) {
     if (expect.correct !== undefined && !tiles.some((t) => t.path === expect.mislabelled)) throw new Error(`the mislabelled ${expect.mislabelled} is not among ${JSON.stringify(tiles)}`);
     log(`ui: cell truth ${cell.t} / predicted ${cell.p}: ${tiles.map((t) => t.path).join(', ')}`);
   });
-  await step("clicking the mistake opens the explain panel on it, explaining the predicted class", async () => {
+  let explainFrame;
+  await step('clicking the mistake opens the explain panel on it: the predicted and the true class side by side, titled, at one layer', async () => {
     const tile = frame.locator('[data-testid=tile]').first();
     const rel = await tile.getAttribute('data-path');
-    await tile.click();
-    const r = await waitRendered(page, 'the explain panel to render the mistake', 120_000);
-    const text = await r.frame.evaluate(() => document.body.innerText);
     const name = rel.split('/').pop();
-    if (!text.includes(name)) throw new Error(`the explain panel does not name ${name}: ${text.slice(0, 200)}`);
-    log(`ui: explained ${rel}`);
+    await tile.click();
+    const { f, v } = await poll('the explain panel to show the two maps of the mistake', async () => {
+      const fr = await heatmapFrame(page);
+      if (!fr) return undefined;
+      const got = await fr.evaluate(contrastProbe);
+      return got.shown && got.status.includes(name) && isRendered({ rendered: got.rendered }) ? { f: fr, v: got } : undefined;
+    }, { timeout: 120_000, interval: 300 });
+    explainFrame = f;
+    log(`ui: ${rel}: "${v.heading}" — "${v.title}" | "${v.contrastTitle}" at ${v.layer}`);
+    const pct = '\\(\\d+\\.\\d%\\)';
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    if (!new RegExp(`^predicted: ${esc(labels[cell.p])} ${pct}$`).test(v.title)) throw new Error(`left title "${v.title}", want "predicted: ${labels[cell.p]} (p%)"`);
+    if (!new RegExp(`^true: ${esc(labels[cell.t])} ${pct}$`).test(v.contrastTitle)) throw new Error(`right title "${v.contrastTitle}", want "true: ${labels[cell.t]} (p%)"`);
+    if (v.mainClass !== cell.p || v.contrastClass !== cell.t) throw new Error(`maps of classes ${v.mainClass} | ${v.contrastClass}, want ${cell.p} | ${cell.t}`);
+    if (v.layer !== v.contrastLayer) throw new Error(`maps at ${v.layer} and ${v.contrastLayer}`);
+    // Two real maps, and not the same one twice.
+    const a = await f.evaluate(canvasProbe, { save: 'predictedMap' });
+    const b = await f.evaluate(canvasProbe, { testid: 'contrast-canvas', against: 'predictedMap' });
+    if (!notBlank(a) || !notBlank(b)) throw new Error(`a map looks blank: ${JSON.stringify({ a, b })}`);
+    if (!(b.changed?.fraction > 0.005)) throw new Error(`the two maps are the same picture: ${JSON.stringify(b.changed)}`);
     await shot(page, 'ui-review-explain.png');
   });
+  await step('the layer picker and the denoise toggle switch both maps together', async () => {
+    const f = explainFrame;
+    const picker = f.locator('[data-testid=layer-picker]');
+    const { values, current } = await picker.evaluate((e) => ({ values: [...e.options].filter((o) => !o.disabled).map((o) => o.value), current: e.value }));
+    const other = values.find((x) => x !== current && x !== 'input') ?? values.find((x) => x !== current);
+    if (!other) throw new Error(`the layer picker offers only ${JSON.stringify(values)}`);
+    await picker.selectOption(other);
+    await poll(`both maps at ${other}`, async () => {
+      const v = await f.evaluate(contrastProbe);
+      return v.shown && v.layer === other && v.contrastLayer === other;
+    }, { timeout: 30_000, interval: 250 });
+    const denoised = await f.locator('[data-testid=denoise]').isChecked();
+    await f.locator('[data-testid=denoise]').click();
+    const v = await poll(`both maps ${denoised ? 'without' : 'with'} denoising`, async () => {
+      const got = await f.evaluate(contrastProbe);
+      return got.shown && got.denoise === String(!denoised) && got.contrastDenoise === String(!denoised) && got.layer === other && got.contrastLayer === other ? got : undefined;
+    }, { timeout: 120_000, interval: 300 });
+    if (!/^predicted: /.test(v.title) || !/^true: /.test(v.contrastTitle)) throw new Error(`titles after the switch: "${v.title}" | "${v.contrastTitle}"`);
+    log(`ui: both maps at ${other}, denoise ${!denoised}`);
+    const panelShot = path.join(OUT, 'screenshot-contrast.png');
+    const outer = await f.parentFrame()?.frameElement();
+    if (outer) await outer.screenshot({ path: panelShot });
+    if (README_SCREENSHOTS && outer) fs.copyFileSync(panelShot, path.join(REPO, 'media', 'screenshot-contrast.png'));
+  });
+}
+
+/** What the explain panel shows of a "why X and not Y" view (runs in its webview frame). */
+function contrastProbe() {
+  const q = (id) => document.querySelector(`[data-testid=${id}]`);
+  const fig = q('contrast-figure');
+  const main = q('heatmap-canvas');
+  const other = q('contrast-canvas');
+  return {
+    status: q('status')?.textContent ?? '',
+    shown: !!fig && !fig.hidden && !!other,
+    heading: q('contrast-heading')?.textContent ?? '',
+    title: q('map-title')?.textContent ?? '',
+    contrastTitle: q('contrast-title')?.textContent ?? '',
+    rendered: main?.dataset.rendered,
+    layer: main?.dataset.layer,
+    contrastLayer: other?.dataset.layer,
+    denoise: main?.dataset.denoise,
+    contrastDenoise: other?.dataset.denoise,
+    mainClass: main?.dataset.classIndex,
+    contrastClass: other?.dataset.classIndex,
+  };
 }
 
 async function partPackage(env, ctx, images) {

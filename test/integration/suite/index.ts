@@ -12,52 +12,17 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PNG } from 'pngjs';
-import type { FaithfulnessReply, MethodsReply } from '../../../src/webview/protocol';
+import type { FgcamApi } from '../../../src/extension/extension';
+import type { PanelState } from '../../../src/app/panelSession';
+import type { ExportResult } from '../../../src/extension/export';
 
 const EXT_ID = 'fgcam.fgcam-explorer';
 const COMMANDS = ['fgcam.explainImage', 'fgcam.exportExplanation', 'fgcam.exportFolder', 'fgcam.reviewDataset', 'fgcam.useModel', 'fgcam.showLog'];
 const TEST_TIMEOUT_MS = 180_000;
 
 // ---------------------------------------------------------------- the API activate() returns
-// Kept structural (not imported from src/) so the suite checks the contract, not the types.
-interface PanelState {
-  imagePath?: string;
-  layer: string;
-  denoise: boolean;
-  base: string;
-  classIndex?: number;
-  status: 'idle' | 'running' | 'done' | 'error';
-  error?: string;
-  layers: { name: string; className: string; shape: number[]; spatial: boolean }[];
-  mapLayers: string[];
-  top: { index: number; prob: number; label?: string }[];
-  backend?: string;
-  timingsMs: Record<string, number>;
-}
-interface ReviewState {
-  folder?: string;
-  outDir?: string;
-  status: 'idle' | 'running' | 'done' | 'cancelled' | 'error';
-  error?: string;
-  images: number;
-  accuracy: number | null;
-  failed: number;
-  classes: string[];
-  confusion: number[][];
-  seconds?: number;
-}
-interface FgcamApi {
-  getPanelState(): PanelState;
-  waitForIdle(): Promise<void>;
-  getReviewState(): ReviewState | undefined;
-  waitForReview(): Promise<void>;
-}
-interface ExportResult {
-  written: string[];
-  skipped: string[];
-  failed: { file: string; error: string }[];
-  cancelled: boolean;
-}
+// Its types come from src/ (type-only imports: esbuild erases them, so the bundle holds none of
+// the extension's code): the suite and the extension cannot drift apart.
 interface Config {
   workspace: string;
   repo: string;
@@ -319,15 +284,10 @@ test('Show Log runs', async () => {
 // ---------------------------------------------------------------- faithfulness (issue 7)
 // The panel's Faithfulness and Compare methods views, through the API hooks that call the same
 // PanelController methods the webview's messages do.
-interface FaithfulnessApi extends FgcamApi {
-  requestFaithfulness(layer?: string): Promise<FaithfulnessReply>;
-  compareMethods(layer?: string): Promise<MethodsReply>;
-}
 const inUnit = (v: number) => Number.isFinite(v) && v >= 0 && v <= 1;
 
 test('Faithfulness view: deletion and insertion curves and areas of the shown FG-CAM map', async () => {
-  const fapi = api as FaithfulnessApi;
-  assert(typeof fapi.requestFaithfulness === 'function', 'activate() has no requestFaithfulness()');
+  assert(typeof api.requestFaithfulness === 'function', 'activate() has no requestFaithfulness()');
   const img = ws(cfg.images[0].name);
   const s = await explain(img);
   checkDone(s, img);
@@ -341,7 +301,7 @@ test('Faithfulness view: deletion and insertion curves and areas of the shown FG
   const layers = [s.layer, ...s.mapLayers.filter((l) => l !== s.layer).slice(0, 1)];
   for (const layer of layers) {
     const t = Date.now();
-    const f = await withTimeout(fapi.requestFaithfulness(layer), 120_000, `faithfulness at ${layer}`);
+    const f = await withTimeout(api.requestFaithfulness(layer), 120_000, `faithfulness at ${layer}`);
     assert(f.layer === layer && f.classIndex === s.classIndex, `faithfulness of ${f.layer}/class ${f.classIndex}, asked ${layer}/class ${s.classIndex}`);
     assert(inUnit(f.deletionAuc) && inUnit(f.insertionAuc), `${layer}: AUCs ${f.deletionAuc}, ${f.insertionAuc} not in [0, 1]`);
     assert(f.pixelsPerStep === pps, `${layer}: ${f.pixelsPerStep} pixels per step, want ${pps} (1% of ${h}x${w})`);
@@ -355,15 +315,14 @@ test('Faithfulness view: deletion and insertion curves and areas of the shown FG
     out(`#   ${layer}: deletion AUC ${f.deletionAuc.toFixed(4)}, insertion AUC ${f.insertionAuc.toFixed(4)}, AD ${f.averageDrop.toFixed(1)}%, ${steps} points, ${Date.now() - t} ms`);
     // Cached per view: asking again is instant and gives the same numbers.
     const t2 = Date.now();
-    const again = await fapi.requestFaithfulness(layer);
+    const again = await api.requestFaithfulness(layer);
     assert(again.deletionAuc === f.deletionAuc && Date.now() - t2 < 1000, `${layer}: second request not served from the cache`);
   }
   assert(api.getPanelState().status === 'done', `panel status after scoring: ${api.getPanelState().status}`);
 });
 
 test('Compare methods: the table for the current image at the input and at a feature layer', async () => {
-  const fapi = api as FaithfulnessApi;
-  assert(typeof fapi.compareMethods === 'function', 'activate() has no compareMethods()');
+  assert(typeof api.compareMethods === 'function', 'activate() has no compareMethods()');
   const img = ws(cfg.images[0].name);
   const s = await explain(img);
   checkDone(s, img);
@@ -377,7 +336,7 @@ test('Compare methods: the table for the current image at the input and at a fea
   };
   for (const [layer, w] of Object.entries(want)) {
     const t0 = Date.now();
-    const t = await withTimeout(fapi.compareMethods(layer), 150_000, `compare methods at ${layer}`);
+    const t = await withTimeout(api.compareMethods(layer), 150_000, `compare methods at ${layer}`);
     const ids = t.rows.map((r) => r.method);
     assert(t.layer === layer && t.classIndex === s.classIndex, `table for ${t.layer}/class ${t.classIndex}, asked ${layer}/class ${s.classIndex}`);
     assert(JSON.stringify([...ids].sort()) === JSON.stringify([...w.rows].sort()), `${layer}: methods ${ids.join(', ')}, want ${w.rows.join(', ')}`);
@@ -389,7 +348,7 @@ test('Compare methods: the table for the current image at the input and at a fea
       assert(r.increaseInConfidence === 0 || r.increaseInConfidence === 100, `${layer} ${r.method}: IC ${r.increaseInConfidence}`);
     }
     // The Faithfulness view scores the same map as the table's row for the shown base/denoise.
-    const f = await fapi.requestFaithfulness(layer);
+    const f = await api.requestFaithfulness(layer);
     const mine = t.rows.find((r) => r.method === `fgcam-${s.base}${s.denoise ? '-denoised' : ''}`);
     assert(mine && Math.abs(mine.deletionAuc - f.deletionAuc) < 1e-4 && Math.abs(mine.insertionAuc - f.insertionAuc) < 1e-4, `${layer}: table row ${JSON.stringify(mine)} vs view ${f.deletionAuc}, ${f.insertionAuc}`);
     out(`#   ${layer} in ${Date.now() - t0} ms: ${t.rows.map((r) => `${r.method} del ${r.deletionAuc.toFixed(3)} ins ${r.insertionAuc.toFixed(3)}`).join('; ')}`);
