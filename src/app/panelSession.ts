@@ -1,8 +1,8 @@
 // The panel's state machine, without VS Code: what it shows (the view), its status, the
 // explanation cache by base|denoise|class, the second class of a "why X and not Y" view
 // (view.compareClass, explained with the same base and denoise), base maps, faithfulness and
-// comparison tables, building the worker jobs, and the webview's messages. extension/panel.ts is the thin VS Code
-// shell around it; tests drive it directly (test/unit/panelSession.test.ts).
+// comparison tables, building the worker jobs, and the webview's messages. extension/panel.ts
+// is the thin VS Code shell around it; tests drive it directly (test/unit/panelSession.test.ts).
 // Design choice: ONE panel, reused for every image (like the built-in preview): explaining
 // another image replaces its content. The host owns the explanation cache; the webview owns
 // purely visual state and tells us.
