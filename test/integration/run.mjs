@@ -12,7 +12,10 @@
 //   ui       what a person does, in the browser: Explorer right-click > FG-CAM: Explain Image,
 //            reads the heatmap canvas pixels, switches a layer, toggles denoise, exports,
 //            screenshots the panel into the output folder (with --readme-screenshots also
-//            media/screenshot-panel.png, the README's picture: `npm run screenshots`);
+//            media/screenshot-panel.png, the README's picture: `npm run screenshots`); then
+//            Review Dataset: accuracy, a confusion cell, a mistake opened as "why X and not
+//            Y" (both titled maps, layer and denoise switching both; media/screenshot-review.png
+//            and media/screenshot-contrast.png);
 //   package  `npm run package` (the universal VSIX: ONNX Runtime as WebAssembly) > the .vsix
 //            installs into a fresh code-server > the palette command renders the heatmap.
 // Prints `ok`/`not ok` per test and ONE final line `N passed, N failed`; exit code 1 on any
@@ -607,6 +610,22 @@ async function partSuite(env, server, ctx, workspace, images, suiteJs) {
   await page.close().catch(() => {});
 }
 
+/** The panel's content (the webview's <main>) with a margin, not the empty space below it. */
+async function screenshotPanel(page, frame, file) {
+  const outer = await frame.parentFrame()?.frameElement();
+  if (!outer) throw new Error('no webview iframe element');
+  const ob = await outer.boundingBox();
+  const app = frame.locator('[data-testid=panel]');
+  const ab = (await app.count()) ? await app.boundingBox() : null;
+  if (ob && ab) {
+    const x = Math.max(ob.x, ab.x - 16);
+    const y = Math.max(ob.y, ab.y - 16);
+    const right = Math.min(ob.x + ob.width, ab.x + ab.width + 16);
+    const bottom = Math.min(ob.y + ob.height, ab.y + ab.height + 16);
+    await page.screenshot({ path: file, clip: { x, y, width: right - x, height: bottom - y } });
+  } else await outer.screenshot({ path: file });
+}
+
 /** Sets the panel's opacity slider and waits for the re-render. */
 async function setOpacity(frame, value) {
   const slider = frame.locator('[data-testid=opacity]');
@@ -664,19 +683,7 @@ async function partUi(env, server, ctx, workspace, images) {
     await setOpacity(frame, defaultOpacity ?? 0.5);
     await frame.evaluate(() => document.activeElement?.blur?.());
     const panelShot = path.join(OUT, 'screenshot-panel.png');
-    // The panel's content (the webview's <main>) with a margin, not the empty space below it.
-    const outer = await frame.parentFrame()?.frameElement();
-    if (!outer) throw new Error('no webview iframe element');
-    const ob = await outer.boundingBox();
-    const app = frame.locator('[data-testid=panel]');
-    const ab = (await app.count()) ? await app.boundingBox() : null;
-    if (ob && ab) {
-      const x = Math.max(ob.x, ab.x - 16);
-      const y = Math.max(ob.y, ab.y - 16);
-      const right = Math.min(ob.x + ob.width, ab.x + ab.width + 16);
-      const bottom = Math.min(ob.y + ob.height, ab.y + ab.height + 16);
-      await page.screenshot({ path: panelShot, clip: { x, y, width: right - x, height: bottom - y } });
-    } else await outer.screenshot({ path: panelShot });
+    await screenshotPanel(page, frame, panelShot);
     const full = await shot(page, 'ui-workbench.png');
     if (README_SCREENSHOTS) {
       fs.mkdirSync(path.dirname(SCREENSHOT_README), { recursive: true });
@@ -846,10 +853,11 @@ async function reviewSteps(page, workspace) {
     }, { timeout: 120_000, interval: 300 });
     if (!/^predicted: /.test(v.title) || !/^true: /.test(v.contrastTitle)) throw new Error(`titles after the switch: "${v.title}" | "${v.contrastTitle}"`);
     log(`ui: both maps at ${other}, denoise ${!denoised}`);
+    // The README's picture of the contrast (with --readme-screenshots).
     const panelShot = path.join(OUT, 'screenshot-contrast.png');
-    const outer = await f.parentFrame()?.frameElement();
-    if (outer) await outer.screenshot({ path: panelShot });
-    if (README_SCREENSHOTS && outer) fs.copyFileSync(panelShot, path.join(REPO, 'media', 'screenshot-contrast.png'));
+    await f.evaluate(() => document.activeElement?.blur?.());
+    await screenshotPanel(page, f, panelShot);
+    if (README_SCREENSHOTS) fs.copyFileSync(panelShot, path.join(REPO, 'media', 'screenshot-contrast.png'));
   });
 }
 
