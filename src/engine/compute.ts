@@ -83,7 +83,7 @@ type WalkMeta = Pick<WalkProgram, 'layers' | 'taps' | 'stopped'>;
 function walkProgram(g: Graph, composite: Composite, camLayer: string, kind: 'relevance' | 'logit') {
   return cachedProgram(g, `walk:${composite.name}:${kind}:${camLayer}`, () => {
     const w = buildWalk(g, { composite, camLayer, start: kind });
-    return { bytes: w.bytes, meta: { layers: w.layers, taps: w.taps, stopped: w.stopped } satisfies WalkMeta };
+    return { compiled: w.compiled, meta: { layers: w.layers, taps: w.taps, stopped: w.stopped } satisfies WalkMeta };
   });
 }
 

@@ -46,8 +46,11 @@ export function openRegular(file: string, what: string, shown = file): { fd: num
 }
 
 /** Reads exactly `size` bytes from an fd openRegular gave (never more, even if the file grew). */
-export function readOpened(fd: number, size: number, shown: string, what: string): Buffer {
-  const buf = Buffer.allocUnsafe(size);
+export function readOpened(fd: number, size: number, shown: string, what: string): Buffer;
+export function readOpened(fd: number, size: number, shown: string, what: string, into: Uint8Array): Uint8Array;
+/** Reads exactly `size` bytes from fd, into a new Buffer or into the start of `into`. */
+export function readOpened(fd: number, size: number, shown: string, what: string, into?: Uint8Array): Uint8Array {
+  const buf = into ?? Buffer.allocUnsafe(size);
   let off = 0;
   while (off < size) {
     const n = fs.readSync(fd, buf, off, size - off, off);

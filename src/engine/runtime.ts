@@ -4,6 +4,7 @@
 // switching layer, class or denoising never rebuilds a session.
 import * as os from 'os';
 import type * as ortTypes from 'onnxruntime-common';
+import type { Compiled } from './compile/onnx-builder';
 
 export type RuntimePreference = 'auto' | 'native' | 'wasm' | 'cuda' | 'directml' | 'coreml';
 export const RUNTIME_PREFERENCES: readonly RuntimePreference[] = ['auto', 'native', 'wasm', 'cuda', 'directml', 'coreml'];
@@ -100,10 +101,14 @@ export interface Fetched {
 export class Program {
   /** What the builder said about the graph (e.g. a walk's layers). */
   meta: unknown;
-  constructor(private session: ortTypes.InferenceSession, private ort: Ort) {}
+  /** The graph's constants fed with every run (tensors over the model's own arrays, made once). */
+  private consts: Record<string, ortTypes.Tensor> = {};
+  constructor(private session: ortTypes.InferenceSession, private ort: Ort, consts: Compiled['feeds']) {
+    for (const [k, v] of consts) this.consts[k] = new ort.Tensor('float32', v.data, v.dims);
+  }
 
   async run(feeds: Record<string, Feed>, outputs?: string[]): Promise<Record<string, Fetched>> {
-    const t: Record<string, ortTypes.Tensor> = {};
+    const t: Record<string, ortTypes.Tensor> = { ...this.consts };
     for (const [k, v] of Object.entries(feeds)) t[k] = new this.ort.Tensor(v.data instanceof BigInt64Array ? 'int64' : 'float32', v.data, v.dims);
     const res = outputs ? await this.session.run(t, outputs) : await this.session.run(t);
     const out: Record<string, Fetched> = {};
@@ -121,11 +126,13 @@ export class Program {
   }
 }
 
-/** Builds a session from ONNX bytes on the current runtime (started with 'auto' if none yet). */
-export async function createProgram(bytes: Uint8Array): Promise<Program> {
+/** Builds a session from a compiled graph on the current runtime (started with 'auto' if none yet). */
+export async function createProgram(compiled: Compiled): Promise<Program> {
   if (!current) await initRuntime();
   const { ort, info } = current!;
-  const session = await ort.InferenceSession.create(bytes, {
+  // Fed constants only on the native CPU provider: elsewhere each run would copy them again.
+  const feed = info.runtime === 'onnxruntime-node' && info.provider === 'cpu';
+  const session = await ort.InferenceSession.create(compiled.encode(!feed), {
     executionProviders: [info.provider],
     graphOptimizationLevel: 'all',
     // Errors only: ORT's warnings (e.g. about initializers its optimiser drops) are no news to a user.
@@ -133,14 +140,14 @@ export async function createProgram(bytes: Uint8Array): Promise<Program> {
     intraOpNumThreads: info.threads,
     interOpNumThreads: 1,
   });
-  return new Program(session, ort);
+  return new Program(session, ort, feed ? compiled.feeds : new Map());
 }
 
 // Programs cached per graph object and request key; a graph that is garbage collected takes
 // its sessions along (releaseGraph frees them at once).
 const cache = new WeakMap<object, Map<string, Promise<Program>>>();
 
-export function cachedProgram(owner: object, key: string, build: () => Uint8Array | { bytes: Uint8Array; meta: unknown }): Promise<Program> {
+export function cachedProgram(owner: object, key: string, build: () => Compiled | { compiled: Compiled; meta: unknown }): Promise<Program> {
   let m = cache.get(owner);
   if (!m) {
     m = new Map();
@@ -150,8 +157,8 @@ export function cachedProgram(owner: object, key: string, build: () => Uint8Arra
   if (!p) {
     p = Promise.resolve().then(async () => {
       const built = build();
-      const prog = await createProgram(built instanceof Uint8Array ? built : built.bytes);
-      if (!(built instanceof Uint8Array)) prog.meta = built.meta;
+      const prog = await createProgram('compiled' in built ? built.compiled : built);
+      if ('compiled' in built) prog.meta = built.meta;
       return prog;
     });
     // A failed build is not cached: the next request tries again (and reports again).

@@ -2,7 +2,7 @@
 // built directly as Graphs at a small input (64x64) so they run in a second, plus the graph
 // analysis those tests need: bias-free copies and the cuts of a graph.
 import * as tf from '@tensorflow/tfjs-core';
-import type { Graph, GraphNode } from '../../src/engine/model/graph';
+import { weight, type Graph, type GraphNode, type Weight } from '../../src/engine/model/graph';
 import { GraphBuilder } from './graphs';
 
 const BN_RELU = (b: GraphBuilder, name: string, from: string, c: number) => b.relu(`${name}_relu`, b.bn(`${name}_bn`, from, c));
@@ -124,18 +124,18 @@ export function mobilenetV2Like(seed = 13, size = 64, classes = 10): Graph {
  * sit above the CAM layer). dispose() frees only the zero offsets it made.
  */
 export function biasFree(g: Graph): { graph: Graph; dispose: () => void } {
-  const made: tf.Tensor[] = [];
+  const made: Weight[] = [];
   const nodes = g.nodes.map((n): GraphNode => {
     const op = n.op;
     if ((op.kind === 'conv' || op.kind === 'depthwise') && op.bias) return { ...n, op: { ...op, bias: undefined } };
     if (op.kind === 'batchnorm') {
-      const offset = tf.zerosLike(op.offset);
+      const offset = weight(new Float32Array(op.offset.data.length), op.offset.shape);
       made.push(offset);
       return { ...n, op: { ...op, offset } };
     }
     return n;
   });
-  return { graph: { ...g, nodes }, dispose: () => made.forEach((t) => t.dispose()) };
+  return { graph: { ...g, nodes }, dispose: () => made.forEach((w) => w.cache?.dispose()) };
 }
 
 /** The nodes the output of camLayer depends on, with camLayer itself. */

@@ -1,6 +1,6 @@
 // Small seeded graphs for engine tests, built directly as Graphs (no importer).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Activation, Graph, GraphNode, Op, Padding } from '../../src/engine/model/graph';
+import { weight, type Activation, type Graph, type GraphNode, type Op, type Padding, type Weight } from '../../src/engine/model/graph';
 import { inferShapes } from '../../src/engine/model/forward';
 
 /** Deterministic uniform/normal numbers (mulberry32). */
@@ -25,6 +25,16 @@ export function randTensor(r: () => number, shape: number[], scale = 1): tf.Tens
   return tf.tensor(randn(r, shape.reduce((a, b) => a * b, 1), scale), shape);
 }
 
+/** A seeded IR weight. */
+export function randWeight(r: () => number, shape: number[], scale = 1): Weight {
+  return weight(randn(r, shape.reduce((a, b) => a * b, 1), scale), shape);
+}
+
+/** An IR weight with a tensor's values. */
+export function asWeight(t: tf.Tensor): Weight {
+  return weight(Float32Array.from(t.dataSync()), t.shape.slice());
+}
+
 /** A tiny graph builder: add nodes by name; input is implicit. */
 export class GraphBuilder {
   nodes: GraphNode[] = [];
@@ -44,8 +54,8 @@ export class GraphBuilder {
     const scale = Math.sqrt(2 / (k * k * inC / groups));
     return this.add(name, {
       kind: 'conv',
-      weight: randTensor(this.r, [k, k, inC / groups, outC], scale) as tf.Tensor4D,
-      bias: this.noBias ? undefined : (randTensor(this.r, [outC], 0.1) as tf.Tensor1D),
+      weight: randWeight(this.r, [k, k, inC / groups, outC], scale),
+      bias: this.noBias ? undefined : randWeight(this.r, [outC], 0.1),
       strides: [o.strides ?? 1, o.strides ?? 1],
       dilations: [o.dilation ?? 1, o.dilation ?? 1],
       padding: o.padding ?? 'same',
@@ -55,8 +65,8 @@ export class GraphBuilder {
   depthwise(name: string, from: string, c: number, mult = 1, k = 3, strides = 1, padding: Padding = 'same'): string {
     return this.add(name, {
       kind: 'depthwise',
-      weight: randTensor(this.r, [k, k, c, mult], Math.sqrt(2 / (k * k))) as tf.Tensor4D,
-      bias: this.noBias ? undefined : (randTensor(this.r, [c * mult], 0.1) as tf.Tensor1D),
+      weight: randWeight(this.r, [k, k, c, mult], Math.sqrt(2 / (k * k))),
+      bias: this.noBias ? undefined : randWeight(this.r, [c * mult], 0.1),
       strides: [strides, strides],
       dilations: [1, 1],
       padding,
@@ -65,8 +75,8 @@ export class GraphBuilder {
   bn(name: string, from: string, c: number): string {
     return this.add(name, {
       kind: 'batchnorm',
-      scale: tf.tensor1d(Array.from({ length: c }, () => 0.5 + this.r())),
-      offset: randTensor(this.r, [c], 0.2) as tf.Tensor1D,
+      scale: weight(Float32Array.from({ length: c }, () => 0.5 + this.r()), [c]),
+      offset: randWeight(this.r, [c], 0.2),
     }, [from]);
   }
   relu(name: string, from: string): string {
@@ -75,8 +85,8 @@ export class GraphBuilder {
   dense(name: string, from: string, inN: number, outN: number, act?: Activation): string {
     return this.add(name, {
       kind: 'dense',
-      weight: randTensor(this.r, [inN, outN], Math.sqrt(2 / inN)) as tf.Tensor2D,
-      bias: randTensor(this.r, [outN], 0.1) as tf.Tensor1D,
+      weight: randWeight(this.r, [inN, outN], Math.sqrt(2 / inN)),
+      bias: randWeight(this.r, [outN], 0.1),
     }, [from], act);
   }
   build(output: string): Graph {

@@ -23,7 +23,7 @@ import { disposeForward, runForward } from '../../src/engine/model/forward';
 import { components } from '../../src/engine/cam/components';
 import { walk } from '../../src/engine/fgcam/walk';
 import { RULES, Rule, RuleInput } from '../../src/engine/fgcam/rules';
-import { convForward, explicitPad, kernelSize, padsOf } from '../../src/engine/model/forward';
+import { convForward, explicitPad, kernelSize, padsOf, tensorOf } from '../../src/engine/model/forward';
 import type { Graph, OpKind } from '../../src/engine/model/graph';
 import type { LayerMap } from '../../src/engine/types';
 
@@ -117,8 +117,8 @@ function deadMass({ node, rOut, ins, bounds }: RuleInput): number {
           : convForward(a as tf.Tensor4D, w as tf.Tensor4D, op.strides, op.dilations, pads, op.groups);
       // bounds (L, H) are padded as the conv's own input is (through ZeroPadding layers)
       z = bounds
-        ? tf.sub(tf.sub(conv(x, op.weight), conv(bounds.low, pos(op.weight))), conv(bounds.high, neg(op.weight)))
-        : tf.add(conv(pos(x), pos(op.weight)), conv(neg(x), neg(op.weight)));
+        ? tf.sub(tf.sub(conv(x, tensorOf(op.weight)), conv(bounds.low, pos(tensorOf(op.weight)))), conv(bounds.high, neg(tensorOf(op.weight))))
+        : tf.add(conv(pos(x), pos(tensorOf(op.weight))), conv(neg(x), neg(tensorOf(op.weight))));
     } else if (op.kind === 'add') {
       const sp = ins.map(pos).reduce((a, b) => tf.add(a, b));
       z = tf.where(tf.greater(sp, 0), sp, ins.map(neg).reduce((a, b) => tf.add(a, b)));

@@ -3,14 +3,14 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphBuilder, randomInput, randTensor, rng, tinyVgg } from '../helpers/graphs';
+import { GraphBuilder, randomInput, randTensor, randWeight, rng, tinyVgg } from '../helpers/graphs';
 import { maxRelErr, onCpu, setup, sum } from '../helpers/backend';
 import { components, gradientAt } from '../../src/engine/cam/components';
 import { lrp, lrpHead } from '../../src/engine/cam/methods';
 import { RULES } from '../../src/engine/fgcam/rules';
 import { runForward, disposeForward } from '../../src/engine/model/forward';
 import { detectCamLayer, explain, listLayers } from '../../src/engine/explain';
-import type { Graph } from '../../src/engine/model/graph';
+import { weight, type Graph } from '../../src/engine/model/graph';
 import type { BaseMethod } from '../../src/engine/types';
 
 before(setup);
@@ -132,8 +132,8 @@ function biasFreeVgg(seed: number, gap = false): Graph {
   cur = b.add('p2', { kind: 'maxpool', size: [2, 2], strides: [2, 2], padding: 'valid' }, [cur]);
   const n = gap ? 8 : 3 * 3 * 8;
   cur = gap ? b.add('gap', { kind: 'globalavgpool', keepDims: false }, [cur]) : b.add('flat', { kind: 'flatten' }, [cur]);
-  cur = b.add('fc1', { kind: 'dense', weight: randTensor(r, [n, 10], Math.sqrt(2 / n)) as tf.Tensor2D }, [cur], { fn: 'relu' });
-  cur = b.add('fc2', { kind: 'dense', weight: randTensor(r, [10, 4], Math.sqrt(0.2)) as tf.Tensor2D }, [cur]);
+  cur = b.add('fc1', { kind: 'dense', weight: randWeight(r, [n, 10], Math.sqrt(2 / n)) }, [cur], { fn: 'relu' });
+  cur = b.add('fc2', { kind: 'dense', weight: randWeight(r, [10, 4], Math.sqrt(0.2)) }, [cur]);
   cur = b.add('prob', { kind: 'activation' }, [cur], { fn: 'softmax' });
   return b.build(cur);
 }
@@ -152,9 +152,9 @@ describe('LRP from the logit', () => {
   it('a hand case: z+ through the dense head, zβ at the input', () => {
     // in [1,2,1] -> 1x1 conv (weight 1) -> flatten -> dense [[1,-1],[2,1]], no biases.
     const b = new GraphBuilder([1, 2, 1]);
-    const conv = b.add('conv', { kind: 'conv', weight: tf.ones([1, 1, 1, 1]) as tf.Tensor4D, strides: [1, 1], dilations: [1, 1], padding: 'valid', groups: 1 }, ['in']);
+    const conv = b.add('conv', { kind: 'conv', weight: weight(Float32Array.of(1), [1, 1, 1, 1]), strides: [1, 1], dilations: [1, 1], padding: 'valid', groups: 1 }, ['in']);
     const flat = b.add('flat', { kind: 'flatten' }, [conv]);
-    const g = b.build(b.add('fc', { kind: 'dense', weight: tf.tensor2d([[1, -1], [2, 1]]) as tf.Tensor2D }, [flat]));
+    const g = b.build(b.add('fc', { kind: 'dense', weight: weight(Float32Array.of(1, -1, 2, 1), [2, 2]) }, [flat]));
     assert.equal(detectCamLayer(g), 'conv');
     const xv = Float32Array.from([-1, 3]);
     // y0 = -1·1 + 3·2 = 5. z+: X⁺ = [0, 3], W⁺ = [1, 2]: Z = 6, R = [0, 3·2·5/6] = [0, 5].

@@ -2,13 +2,13 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphBuilder, randTensor, rng } from '../helpers/graphs';
+import { asWeight, GraphBuilder, randTensor, rng } from '../helpers/graphs';
 import { maxRelErr, onCpu, setup, sum } from '../helpers/backend';
 import { ConvNode, convAdjoint, kernel } from '../../src/engine/fgcam/linear';
 import { RULES } from '../../src/engine/fgcam/rules';
 import { routeToMax } from '../../src/engine/fgcam/window';
-import { padsOf } from '../../src/engine/model/forward';
-import type { GraphNode } from '../../src/engine/model/graph';
+import { padsOf, tensorOf } from '../../src/engine/model/forward';
+import { weight, type GraphNode } from '../../src/engine/model/graph';
 
 before(setup);
 
@@ -52,14 +52,14 @@ describe('convᵀ (flipped-kernel conv2d) equals the cpu autograd gradient of th
       const n = convNode(c, 10 + i);
       const r = rng(100 + i);
       const x = randTensor(r, [1, c.h, c.w, c.cin]) as tf.Tensor4D;
-      const yShape = forwardOf(n, x, n.op.weight).shape;
+      const yShape = forwardOf(n, x, tensorOf(n.op.weight)).shape;
       const s = randTensor(r, yShape) as tf.Tensor4D;
       const ours = convAdjoint(n, s, kernel(n, 'all'), x.shape).dataSync();
       // cpu autograd has no dilated-conv gradient: spell the dilation out as zeros in the kernel.
       const ref = await onCpu(() => {
         const d = n.op.dilations[0];
-        const w = d === 1 ? n.op.weight : tf.slice(tf.reshape(tf.pad(tf.reshape(n.op.weight, [c.k, 1, c.k, 1, -1]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0]]), [c.k * d, c.k * d, c.cin, c.cout]), [0, 0, 0, 0], [d * (c.k - 1) + 1, d * (c.k - 1) + 1, -1, -1]) as tf.Tensor4D;
-        const plain = { ...n, op: { ...n.op, weight: w, dilations: [1, 1] as [number, number] } } as ConvNode;
+        const w = d === 1 ? tensorOf<tf.Tensor4D>(n.op.weight) : tf.slice(tf.reshape(tf.pad(tf.reshape(tensorOf(n.op.weight), [c.k, 1, c.k, 1, -1]), [[0, 0], [0, d - 1], [0, 0], [0, d - 1], [0, 0]]), [c.k * d, c.k * d, c.cin, c.cout]), [0, 0, 0, 0], [d * (c.k - 1) + 1, d * (c.k - 1) + 1, -1, -1]) as tf.Tensor4D;
+        const plain = { ...n, op: { ...n.op, weight: asWeight(w), dilations: [1, 1] as [number, number] } } as ConvNode;
         const p = padsOf(n.op, x, [c.k, c.k]);
         plain.op.padding = p;
         return tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(forwardOf(plain, xx as tf.Tensor4D, w), s)))(x).dataSync();
@@ -127,14 +127,14 @@ describe('conv rules against plain loops', () => {
         const n = convNode(c, 3);
         const r = rng(5);
         const x = randTensor(r, [1, c.h, c.w, c.cin]) as tf.Tensor4D;
-        const y = forwardOf(n, x, n.op.weight);
+        const y = forwardOf(n, x, tensorOf(n.op.weight));
         const rOut = randTensor(r, y.shape);
         const [, ho, wo] = y.shape;
         const pads = padsOf(n.op, x, [c.k, c.k]);
         const low = tf.fill(x.shape, tf.min(x).dataSync()[0]) as tf.Tensor4D;
         const high = tf.fill(x.shape, tf.max(x).dataSync()[0]) as tf.Tensor4D;
         const [rin] = RULES.conv({ node: n, rOut, ins: [x], producers: [], bounds: zbeta ? { low, high } : undefined });
-        const ref = loopRule(arr(x), Float64Array.from(n.op.weight.dataSync()), c.k, c.cout, c.strides ?? 1, pads, ho, wo, Float64Array.from(rOut.dataSync()), zbeta);
+        const ref = loopRule(arr(x), Float64Array.from(tensorOf(n.op.weight).dataSync()), c.k, c.cout, c.strides ?? 1, pads, ho, wo, Float64Array.from(rOut.dataSync()), zbeta);
         assert.ok(maxRelErr(rin!.dataSync(), ref) < 1e-4, `max rel err ${maxRelErr(rin!.dataSync(), ref)}`);
       });
     }
@@ -200,14 +200,14 @@ describe('conservation per rule', () => {
     it(`conv z+ (inputs of both signs): ${c.name}`, () => {
       const n = convNode(c, 4);
       const x = randTensor(r, [1, c.h, c.w, c.cin]) as tf.Tensor4D;
-      const w = n.op.weight;
+      const w = tensorOf<tf.Tensor4D>(n.op.weight);
       const z = tf.add(forwardOf(n, pn(x, 1) as tf.Tensor4D, pn(w, 1) as tf.Tensor4D), forwardOf(n, pn(x, -1) as tf.Tensor4D, pn(w, -1) as tf.Tensor4D));
       conserves(n, [x], live(z, tf.abs(randTensor(r, z.shape))));
     });
     it(`conv zβ: ${c.name}`, () => {
       const n = convNode(c, 4);
       const x = randTensor(r, [1, c.h, c.w, c.cin]) as tf.Tensor4D;
-      const w = n.op.weight;
+      const w = tensorOf<tf.Tensor4D>(n.op.weight);
       const low = tf.fill(x.shape, tf.min(x).dataSync()[0]) as tf.Tensor4D;
       const high = tf.fill(x.shape, tf.max(x).dataSync()[0]) as tf.Tensor4D;
       const z = tf.sub(tf.sub(forwardOf(n, x, w), forwardOf(n, low, pn(w, 1) as tf.Tensor4D)), forwardOf(n, high, pn(w, -1) as tf.Tensor4D));
@@ -260,7 +260,7 @@ describe('conservation per rule', () => {
     conserves(node({ kind: 'mul' }), [pos([1, 4, 4, 3]), pos([1, 1, 1, 3])], randTensor(r, [1, 4, 4, 3]));
   });
   it('identity kinds (batchnorm, activation)', () => {
-    conserves(node({ kind: 'batchnorm', scale: tf.ones([3]) as tf.Tensor1D, offset: tf.zeros([3]) as tf.Tensor1D }), [pos([1, 3, 3, 3])], randTensor(r, [1, 3, 3, 3]));
+    conserves(node({ kind: 'batchnorm', scale: weight(new Float32Array(3).fill(1), [3]), offset: weight(new Float32Array(3), [3]) }), [pos([1, 3, 3, 3])], randTensor(r, [1, 3, 3, 3]));
   });
   // Issue 5: the remaining kinds. Elementwise activations (ReLU6, swish, hard-swish, sigmoid...)
   // are one op kind, 'activation', whose rule is the identity whatever the function.

@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../src/engine/backend';
-import { Graph, disposeGraph } from '../../src/engine/model/graph';
+import { Graph, disposeGraph, type Weight } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
 import { SUPPORTED_LAYERS } from '../../src/engine/model/layers';
 import { extractNsfwjsModel, nsfwjsModelsDir } from '../helpers/nsfwjs-models';
@@ -58,7 +58,7 @@ function toHalf(v: number): number {
   return sign | (exp << 10) | mant;
 }
 
-const data = (t: tf.Tensor) => Array.from(t.dataSync());
+const data = (w: Weight | tf.Tensor) => Array.from('dataSync' in w ? w.dataSync() : w.data);
 const close = (a: number[], b: number[], tol = 1e-6) => {
   assert.equal(a.length, b.length);
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `[${i}] ${x} vs ${b[i]}`));

@@ -3,7 +3,7 @@
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { GraphBuilder, randomInput, rng, randn, tinyVgg } from '../helpers/graphs';
+import { asWeight, GraphBuilder, randomInput, rng, randn, tinyVgg } from '../helpers/graphs';
 import { setup } from '../helpers/backend';
 import type { Graph } from '../../src/engine/model/graph';
 import {
@@ -39,7 +39,7 @@ const W = [
 function linearNet(): Graph {
   const b = new GraphBuilder([1, 4, 1]);
   const f = b.add('flatten', { kind: 'flatten' }, ['in']);
-  const d = b.add('logits', { kind: 'dense', weight: tf.tensor2d(W) as tf.Tensor2D }, [f], { fn: 'softmax' });
+  const d = b.add('logits', { kind: 'dense', weight: asWeight(tf.tensor2d(W)) }, [f], { fn: 'softmax' });
   return b.build(d);
 }
 /** p(class 0) for the linear net, by hand. */

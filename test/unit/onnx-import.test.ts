@@ -7,7 +7,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
 import { initBackend } from '../../src/engine/backend';
-import { Graph, disposeGraph } from '../../src/engine/model/graph';
+import { Graph, disposeGraph, type Weight } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
 import { runForward } from '../../src/engine/model/forward';
 import { tmpDir } from '../helpers/tmp';
@@ -20,7 +20,7 @@ before(async () => {
 const FIX = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'onnx-tiny');
 const readJson = (f: string) => JSON.parse(fs.readFileSync(path.join(FIX, f), 'utf8'));
 const op = (g: Graph, name: string): any => g.nodes.find((n) => n.name === name)!.op;
-const data = (t: tf.Tensor) => Array.from(t.dataSync());
+const data = (w: Weight | tf.Tensor) => Array.from('dataSync' in w ? w.dataSync() : w.data);
 const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let d = 0;
   let m = 0;

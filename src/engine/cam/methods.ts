@@ -6,7 +6,8 @@
 // the dense head with z+ (below), then down the convolutional part by FG-CAM's own walk
 // (z+ everywhere, zβ at the conv that reads the input).
 import * as tf from '@tensorflow/tfjs-core';
-import type { Graph, GraphNode, OpKind } from '../model/graph';
+import type { Graph, GraphNode, Op, OpKind } from '../model/graph';
+import { tensorOf } from '../model/forward';
 import type { LayerMap } from '../types';
 import { RULES, Rule } from '../fgcam/rules';
 import { carryDown, walk } from '../fgcam/walk';
@@ -42,7 +43,7 @@ export function layercamWeights(grads: tf.Tensor): tf.Tensor {
 
 /** z+ for a dense layer: Z = X⁺W⁺ + X⁻W⁻ (no bias); R_in = X⁺ ⊙ (S W⁺ᵀ) + X⁻ ⊙ (S W⁻ᵀ), S = R ⊘ Z. */
 const denseZPlus: Rule = ({ node, rOut, ins }) => {
-  const w = (node.op as { weight: tf.Tensor2D }).weight;
+  const w = tensorOf<tf.Tensor2D>((node.op as Extract<Op, { kind: 'dense' }>).weight);
   const x = ins[0];
   return [
     tf.tidy(() => {

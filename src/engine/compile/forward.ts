@@ -3,21 +3,11 @@
 // IR's own (NHWC-flattened) layout. The boundary stays NHWC: the input is transposed once.
 // Every node's output (and, for fused activations, the value before them) stays addressable,
 // so reverse passes and taps can read any activation.
-import type { Activation, Graph, GraphNode, Op } from '../model/graph';
+import type { Activation, Graph, GraphNode, Op, Weight } from '../model/graph';
 import { resolvePadding } from '../model/graph';
 import { OnnxBuilder } from './onnx-builder';
 
 type Pads = [number, number, number, number];
-
-/** Values and shape of an IR weight (tfjs tensor today; a Float32Array with a shape works too). */
-export type WeightLike = { shape: number[] } | Float32Array;
-
-export function weightValues(t: WeightLike): Float32Array {
-  if (t instanceof Float32Array) return t;
-  const sync = (t as { dataSync?: () => ArrayLike<number> }).dataSync;
-  const d = sync ? sync.call(t) : (t as unknown as { data: ArrayLike<number> }).data;
-  return d instanceof Float32Array ? d : Float32Array.from(d);
-}
 
 export function isSpatialShape(shape: number[]): boolean {
   return shape.length === 3;
@@ -58,7 +48,7 @@ export function onnxPads(p: Pads): number[] {
 /** A conv / depthwise weight as ONNX OIHW (depthwise: [C·m, 1, kh, kw], channel c·m + j). */
 export function oihw(op: Extract<Op, { kind: 'conv' | 'depthwise' }>, sign: 'all' | 'pos' | 'neg' = 'all'): { data: Float32Array; dims: number[]; group: number } {
   const [kh, kw, ci, co] = op.weight.shape;
-  const w = weightValues(op.weight);
+  const w = op.weight.data;
   const outC = op.kind === 'depthwise' ? ci * co : co;
   const inPer = op.kind === 'depthwise' ? 1 : ci;
   const data = new Float32Array(w.length);
@@ -82,17 +72,55 @@ export function oihw(op: Extract<Op, { kind: 'conv' | 'depthwise' }>, sign: 'all
 
 export type ConvNode = GraphNode & { op: Extract<Op, { kind: 'conv' | 'depthwise' }> };
 
-/** W, W⁺ or W⁻ of a conv node as an OIHW constant, emitted once per graph. */
-export function convWeight(f: Forward, node: ConvNode, sign: 'all' | 'pos' | 'neg'): { name: string; dims: number[]; group: number } {
-  const key = `conv:${node.name}:${sign}`;
+/**
+ * W, W⁺ or W⁻ of a conv node as an OIHW constant, emitted once per graph. `adjoint`: the
+ * kernel of its adjoint as a stride-1 conv, flipped in space with in and out swapped per
+ * group ([I, O/group, kh, kw]), so convᵀ runs as a Conv: ONNX Runtime's ConvTranspose was
+ * half of a VGG16 walk.
+ */
+export function convWeight(f: Forward, node: ConvNode, sign: 'all' | 'pos' | 'neg', adjoint = false): { name: string; dims: number[]; group: number } {
+  const key = `conv:${node.name}:${sign}${adjoint ? ':adj' : ''}`;
   const w = oihwShape(node.op);
+  const [o, ig, kh, kw] = w.dims;
+  const dims = adjoint ? [ig * w.group, o / w.group, kh, kw] : w.dims;
   let name = f.consts.get(key);
   if (!name) {
-    const full = oihw(node.op, sign);
-    name = f.b.constF(full.data, full.dims, `${node.name}_W${sign}`);
+    const data = laidOut(node.op.weight, `${sign}${adjoint ? ':adj' : ''}`, () => {
+      const full = oihw(node.op, sign).data;
+      return adjoint ? flipTransposed(full, w.dims, w.group) : full;
+    });
+    name = f.b.constF(data, dims, `${node.name}_W${sign}${adjoint ? 'T' : ''}`);
     f.consts.set(key, name);
   }
-  return { name, ...w };
+  return { name, dims, group: w.group };
+}
+
+// Re-laid-out copies of a weight, made once per weight for all the graphs built from it.
+const layouts = new WeakMap<Weight, Map<string, Float32Array>>();
+
+function laidOut(w: Weight, key: string, make: () => Float32Array): Float32Array {
+  let m = layouts.get(w);
+  if (!m) layouts.set(w, (m = new Map()));
+  let d = m.get(key);
+  if (!d) m.set(key, (d = make()));
+  return d;
+}
+
+/** OIHW [o, ig, kh, kw] in `group` groups -> the flipped adjoint kernel [ig·group, o/group, kh, kw]. */
+function flipTransposed(src: Float32Array, [o, ig, kh, kw]: number[], group: number): Float32Array {
+  const og = o / group;
+  const hw = kh * kw;
+  const dst = new Float32Array(src.length);
+  for (let oc = 0; oc < o; oc++) {
+    const gi = Math.floor(oc / og);
+    const oj = oc % og;
+    for (let i = 0; i < ig; i++) {
+      const from = (oc * ig + i) * hw;
+      const to = ((gi * ig + i) * og + oj) * hw;
+      for (let p = 0; p < hw; p++) dst[to + hw - 1 - p] = src[from + p];
+    }
+  }
+  return dst;
 }
 
 function oihwShape(op: ConvNode['op']): { dims: number[]; group: number } {
@@ -114,9 +142,9 @@ export function denseWeight(f: Forward, node: GraphNode, sign: 'all' | 'pos' | '
   let name = f.consts.get(key);
   if (!name) {
     const op = node.op as Extract<Op, { kind: 'dense' }>;
-    const w = weightValues(op.weight);
-    const data = sign === 'all' ? w : sign === 'pos' ? w.map((v) => (v > 0 ? v : 0)) : w.map((v) => (v < 0 ? v : 0));
-    name = f.b.constF(data, op.weight.shape, `${node.name}_W${sign}`);
+    const w = op.weight.data;
+    const data = sign === 'all' ? w : laidOut(op.weight, sign, () => (sign === 'pos' ? w.map((v) => (v > 0 ? v : 0)) : w.map((v) => (v < 0 ? v : 0))));
+    name = f.b.constF(data, op.weight.shape, `${node.name}_W${sign}`, true);
     f.consts.set(key, name);
   }
   return name;
@@ -188,20 +216,20 @@ function emitOp(f: Forward, node: GraphNode, ins: string[]): string {
     case 'depthwise': {
       const w = convWeight(f, node as ConvNode, 'all');
       const inputs = [x, w.name];
-      if (op.bias) inputs.push(b.constF(weightValues(op.bias), [w.dims[0]], `${node.name}_B`));
+      if (op.bias) inputs.push(b.constF(op.bias.data, [w.dims[0]], `${node.name}_B`));
       return b.op('Conv', inputs, convAttrs(f, node as ConvNode));
     }
     case 'dense': {
       const nout = op.weight.shape[1];
       const flat = toFlat(b, x, inShape(f, node));
       const y = b.op('MatMul', [flat, denseWeight(f, node, 'all')]);
-      return op.bias ? b.op('Add', [y, b.constF(weightValues(op.bias), [nout], `${node.name}_B`)]) : y;
+      return op.bias ? b.op('Add', [y, b.constF(op.bias.data, [nout], `${node.name}_B`)]) : y;
     }
     case 'batchnorm': {
       const c = node.outputShape[node.outputShape.length - 1];
       const dims = spatial ? [c, 1, 1] : [c];
-      const scale = b.constF(weightValues(op.scale), dims, `${node.name}_scale`);
-      const offset = b.constF(weightValues(op.offset), dims, `${node.name}_offset`);
+      const scale = b.constF(op.scale.data, dims, `${node.name}_scale`);
+      const offset = b.constF(op.offset.data, dims, `${node.name}_offset`);
       return b.op('Add', [b.op('Mul', [x, scale]), offset]);
     }
     case 'maxpool':

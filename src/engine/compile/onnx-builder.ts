@@ -9,6 +9,20 @@ export type Attr = number | number[] | string | { floats: number[] } | { float: 
 /** A dimension: a number, or a symbolic name (the batch). */
 export type Dim = number | string;
 
+/** A value fed to a graph input. */
+export interface ConstFeed {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** A graph ready for a session: its bytes, with the fed constants inline or as inputs. */
+export interface Compiled {
+  /** inlineConsts: where each run would copy fed inputs anyway (a WebAssembly heap, a GPU). */
+  encode(inlineConsts: boolean): Uint8Array;
+  /** The fed constants, to feed when they are not inline. */
+  feeds: Map<string, ConstFeed>;
+}
+
 function attribute(name: string, v: Attr): onnx.IAttributeProto {
   const T = onnx.AttributeProto.AttributeType;
   if (typeof v === 'number') return { name, type: T.INT, i: v };
@@ -26,6 +40,10 @@ function valueInfo(name: string, elemType: number, dims: Dim[]): onnx.IValueInfo
   };
 }
 
+function floatInit(name: string, f: Float32Array, dims: number[]): onnx.ITensorProto {
+  return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) };
+}
+
 export class OnnxBuilder {
   private nodes: onnx.INodeProto[] = [];
   private inits: onnx.ITensorProto[] = [];
@@ -33,6 +51,7 @@ export class OnnxBuilder {
   private outs: onnx.IValueInfoProto[] = [];
   private count = 0;
   private scalars = new Map<string, string>();
+  private feeds = new Map<string, ConstFeed>();
 
   /** A fresh tensor name with a readable stem. */
   fresh(stem: string): string {
@@ -69,11 +88,22 @@ export class OnnxBuilder {
     return names;
   }
 
-  /** A float32 constant. */
-  constF(data: Float32Array | number[], dims: number[], stem = 'c'): string {
+  /**
+   * A float32 constant. `fed`: a graph input fed with every run where the runtime allows
+   * (see Compiled) instead of an initializer. For the big dense matrices: native ONNX Runtime
+   * then neither copies nor re-packs them when it builds a session (VGG16-BN's 470 MB of
+   * dense weights were copied three times: seconds, and 1.5 GB of fresh memory), and they
+   * exist once, in the model's own arrays. Conv kernels stay initializers: their re-laid-out
+   * (NCHWc) copies make convolutions faster, and they are small.
+   */
+  constF(data: Float32Array | number[], dims: number[], stem = 'c', fed = false): string {
     const name = this.fresh(stem);
     const f = data instanceof Float32Array ? data : Float32Array.from(data);
-    this.inits.push({ name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(f.buffer, f.byteOffset, f.byteLength) });
+    if (fed) {
+      this.feeds.set(name, { data: f, dims });
+      return name;
+    }
+    this.inits.push(floatInit(name, f, dims));
     return name;
   }
 
@@ -96,12 +126,20 @@ export class OnnxBuilder {
     return name;
   }
 
-  encode(): Uint8Array {
+  compile(): Compiled {
+    return { encode: (inline) => this.encode(inline), feeds: this.feeds };
+  }
+
+  /** The ModelProto; fed constants inline (initializers) or as inputs. */
+  encode(inlineConsts = true): Uint8Array {
+    const big = [...this.feeds];
+    const inits = inlineConsts ? [...this.inits, ...big.map(([name, v]) => floatInit(name, v.data, v.dims))] : this.inits;
+    const ins = inlineConsts ? this.ins : [...this.ins, ...big.map(([name, v]) => valueInfo(name, onnx.TensorProto.DataType.FLOAT, v.dims))];
     const model: onnx.IModelProto = {
       irVersion: 8,
       producerName: 'fgcam-explorer',
       opsetImport: [{ domain: '', version: OPSET }],
-      graph: { name: 'fgcam', node: this.nodes, initializer: this.inits, input: this.ins, output: this.outs },
+      graph: { name: 'fgcam', node: this.nodes, initializer: inits, input: ins, output: this.outs },
     };
     return onnx.ModelProto.encode(model).finish();
   }

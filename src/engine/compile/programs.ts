@@ -6,7 +6,7 @@
 //   with the channel-summed map of every spatial layer on the way.
 // Tensors crossing the boundary are NHWC; inside they are NCHW.
 import type { Graph, GraphNode } from '../model/graph';
-import { onnx, OnnxBuilder } from './onnx-builder';
+import { onnx, OnnxBuilder, type Compiled } from './onnx-builder';
 import { emitForward, Forward, fromFlat, innerShape, isSpatialShape } from './forward';
 import { Composite, reversePass, RuleError } from './reverse';
 import { GRADIENT } from '../rules/gradient';
@@ -30,12 +30,12 @@ function fromNhwc(b: OnnxBuilder, t: string, node: GraphNode): string {
   return isSpatialShape(node.outputShape) ? b.op('Transpose', [t], { perm: [0, 3, 1, 2] }) : t;
 }
 
-export function buildPredict(g: Graph): Uint8Array {
+export function buildPredict(g: Graph): Compiled {
   const b = new OnnxBuilder();
   const f = emitForward(b, g, b.input('x', inputDims(g, 'N')));
   b.output('logits', f.logits);
   b.output('probs', b.op('Softmax', [f.logits], { axis: -1 }));
-  return b.encode();
+  return b.compile();
 }
 
 /** Where a seed at the logits enters the reverse pass: the node and whether it is before its fused activation. */
@@ -79,7 +79,7 @@ export interface GradientRequest {
   taps?: string[];
 }
 
-export function buildGradients(g: Graph, req: GradientRequest): Uint8Array {
+export function buildGradients(g: Graph, req: GradientRequest): Compiled {
   const b = new OnnxBuilder();
   const f = emitForward(b, g, b.input('x', inputDims(g, 1)));
   b.output('logits', f.logits);
@@ -106,7 +106,7 @@ export function buildGradients(g: Graph, req: GradientRequest): Uint8Array {
       b.output(`grad${i}`, toNhwc(b, r, node));
     });
   }
-  return b.encode();
+  return b.compile();
 }
 
 export interface WalkRequest {
@@ -117,7 +117,7 @@ export interface WalkRequest {
 }
 
 export interface WalkProgram {
-  bytes: Uint8Array;
+  compiled: Compiled;
   /** Output `map${i}` is the channel sum at layers[i] ([1, h, w]). */
   layers: string[];
   /** Inputs `tap${i}`: the forward's output of these nodes (inner layout), from a gradient program. */
@@ -187,5 +187,5 @@ export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
     stopped = { node: e.node, cause: e.cause };
   }
   if (layers.length === 0) b.output('map_none', b.op('Identity', [start.values().next().value!]));
-  return { bytes: b.encode(), layers, taps: f.out instanceof Taps ? f.out.order : [], stopped };
+  return { compiled: b.compile(), layers, taps: f.out instanceof Taps ? f.out.order : [], stopped };
 }

@@ -3,8 +3,8 @@
 // flipped in space (and in/out swapped): conv2dTranspose is an unthreaded loop on
 // wasm. Strides > 1 interleave zeros into the relevance first.
 import * as tf from '@tensorflow/tfjs-core';
-import type { GraphNode } from '../model/graph';
-import { convForward, explicitPad, kernelSize, padsOf } from '../model/forward';
+import type { GraphNode, Weight } from '../model/graph';
+import { convForward, explicitPad, kernelSize, padsOf, tensorOf } from '../model/forward';
 import { windowPlace } from './window';
 
 type Pads = [number, number, number, number];
@@ -34,15 +34,15 @@ function flip(node: ConvNode, w: tf.Tensor4D): tf.Tensor4D {
   });
 }
 
-const kernelCache = new WeakMap<tf.Tensor, Record<string, KernelPair>>();
+const kernelCache = new WeakMap<Weight, Record<string, KernelPair>>();
 
 /** W, W⁺ or W⁻ of a conv node with its flipped copy, cached for the graph's lifetime. */
 export function kernel(node: ConvNode, sign: 'all' | 'pos' | 'neg'): KernelPair {
-  const base = node.op.weight;
-  let entry = kernelCache.get(base);
+  const base = tensorOf<tf.Tensor4D>(node.op.weight);
+  let entry = kernelCache.get(node.op.weight);
   if (!entry) {
     entry = {};
-    kernelCache.set(base, entry);
+    kernelCache.set(node.op.weight, entry);
   }
   if (!entry[sign]) {
     const w = sign === 'all' ? base : tf.tidy(() => (sign === 'pos' ? tf.relu(base) : tf.neg(tf.relu(tf.neg(base))))) as tf.Tensor4D;

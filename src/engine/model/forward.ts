@@ -1,7 +1,7 @@
 // The forward pass over a Graph, on tfjs-core ops only (same code on every backend).
 // Works for any batch size: Score-CAM runs its masked inputs in batches.
 import * as tf from '@tensorflow/tfjs-core';
-import { Activation, Graph, GraphNode, Op, resolvePadding } from './graph';
+import { Activation, Graph, GraphNode, Op, resolvePadding, Weight } from './graph';
 import { maxPoolFirstMax } from '../fgcam/window';
 
 type Pads = [number, number, number, number];
@@ -16,8 +16,14 @@ export function padsOf(op: Extract<Op, { padding: unknown }>, x: tf.Tensor, size
   return resolvePadding(op.padding, x.shape[1]!, x.shape[2]!, size, op.strides, dil);
 }
 
-export function kernelSize(op: { weight: tf.Tensor4D }): [number, number] {
+export function kernelSize(op: { weight: Weight }): [number, number] {
   return [op.weight.shape[0], op.weight.shape[1]];
+}
+
+/** The tfjs tensor of a weight, made once and kept until the graph is disposed. */
+export function tensorOf<T extends tf.Tensor = tf.Tensor>(w: Weight): T {
+  if (!w.cache) w.cache = tf.keep(tf.tensor(w.data, w.shape));
+  return w.cache as T;
 }
 
 export function applyActivation(x: tf.Tensor, act: Activation | undefined): tf.Tensor {
@@ -66,21 +72,21 @@ export function applyOp(node: GraphNode, ins: tf.Tensor[]): tf.Tensor {
     case 'identity':
       return x;
     case 'conv': {
-      const y = convForward(x as tf.Tensor4D, op.weight, op.strides, op.dilations, padsOf(op, x, kernelSize(op)), op.groups);
-      return op.bias ? tf.add(y, op.bias) : y;
+      const y = convForward(x as tf.Tensor4D, tensorOf<tf.Tensor4D>(op.weight), op.strides, op.dilations, padsOf(op, x, kernelSize(op)), op.groups);
+      return op.bias ? tf.add(y, tensorOf(op.bias)) : y;
     }
     case 'depthwise': {
       const pads = padsOf(op, x, kernelSize(op));
-      const y = tf.depthwiseConv2d(x as tf.Tensor4D, op.weight, op.strides, explicitPad(pads), 'NHWC', op.dilations);
-      return op.bias ? tf.add(y, op.bias) : y;
+      const y = tf.depthwiseConv2d(x as tf.Tensor4D, tensorOf<tf.Tensor4D>(op.weight), op.strides, explicitPad(pads), 'NHWC', op.dilations);
+      return op.bias ? tf.add(y, tensorOf(op.bias)) : y;
     }
     case 'dense': {
       const flat = x.rank === 2 ? x : tf.reshape(x, [x.shape[0], -1]);
-      const y = tf.matMul(flat as tf.Tensor2D, op.weight);
-      return op.bias ? tf.add(y, op.bias) : y;
+      const y = tf.matMul(flat as tf.Tensor2D, tensorOf<tf.Tensor2D>(op.weight));
+      return op.bias ? tf.add(y, tensorOf(op.bias)) : y;
     }
     case 'batchnorm':
-      return tf.add(tf.mul(x, op.scale), op.offset);
+      return tf.add(tf.mul(x, tensorOf(op.scale)), tensorOf(op.offset));
     case 'maxpool': {
       // Our own routing for the gradient: the first max of each window (PyTorch's
       // convention), where wasm's MaxPoolGrad drops non-positive windows.

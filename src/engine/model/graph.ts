@@ -1,7 +1,23 @@
 // The engine's one model representation. Every importer (TF.js layers, ONNX)
 // produces a Graph; forward passes and FG-CAM rules only ever see Graphs.
 // Layout is NHWC, batch 1, float32 throughout.
-import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * A weight: float32 values in row-major order of `shape` (conv HWIO, dense [in, out]).
+ * Importers fill `data` straight from the file's bytes where they can (no copy).
+ */
+export interface Weight {
+  readonly data: Float32Array;
+  readonly shape: number[];
+  /** A runtime's own copy of it (the tfjs reference path's tensor), freed with the graph. */
+  cache?: { dispose(): void };
+}
+
+export function weight(data: Float32Array, shape: number[]): Weight {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== n) throw new Error(`a weight of shape [${shape}] needs ${n} values, got ${data.length}`);
+  return { data, shape };
+}
 
 /** Elementwise activation applied after a node's own op (Keras fuses them). */
 export type Activation =
@@ -30,8 +46,8 @@ export type Op =
   /** Regular or grouped convolution. weight: [kh, kw, inC/groups, outC] (HWIO). */
   | {
       kind: 'conv';
-      weight: tf.Tensor4D;
-      bias?: tf.Tensor1D;
+      weight: Weight;
+      bias?: Weight;
       strides: [number, number];
       dilations: [number, number];
       padding: Padding;
@@ -40,16 +56,16 @@ export type Op =
   /** Depthwise convolution. weight: [kh, kw, inC, multiplier]. */
   | {
       kind: 'depthwise';
-      weight: tf.Tensor4D;
-      bias?: tf.Tensor1D;
+      weight: Weight;
+      bias?: Weight;
       strides: [number, number];
       dilations: [number, number];
       padding: Padding;
     }
   /** y = x @ weight + bias. weight: [in, out]. Input is flattened to [1, in]. */
-  | { kind: 'dense'; weight: tf.Tensor2D; bias?: tf.Tensor1D }
+  | { kind: 'dense'; weight: Weight; bias?: Weight }
   /** Inference batch norm, folded: y = x * scale + offset (per channel, last axis). */
-  | { kind: 'batchnorm'; scale: tf.Tensor1D; offset: tf.Tensor1D }
+  | { kind: 'batchnorm'; scale: Weight; offset: Weight }
   /** Just the node's activation (Keras Activation/ReLU layers, ONNX Relu, ...). */
   | { kind: 'activation' }
   | { kind: 'maxpool' | 'avgpool'; size: [number, number]; strides: [number, number]; padding: Padding }
@@ -105,13 +121,18 @@ export interface Graph {
   source: string;
 }
 
-/** Frees every weight tensor the graph owns. */
+/** Every weight of a node's op. */
+export function weightsOf(op: Op): Weight[] {
+  const o = op as unknown as Record<string, Weight | undefined>;
+  return (['weight', 'bias', 'scale', 'offset'] as const).map((k) => o[k]).filter((w): w is Weight => w !== undefined);
+}
+
+/** Frees what runtimes cached of the graph's weights (the values themselves are plain arrays). */
 export function disposeGraph(g: Graph): void {
   for (const n of g.nodes) {
-    const op = n.op as unknown as Record<string, unknown>;
-    for (const key of ['weight', 'bias', 'scale', 'offset']) {
-      const t = op[key] as tf.Tensor | undefined;
-      if (t && typeof t.dispose === 'function') t.dispose();
+    for (const w of weightsOf(n.op)) {
+      w.cache?.dispose();
+      delete w.cache;
     }
   }
 }

@@ -4,8 +4,7 @@
 // (HWIO conv, [kh,kw,in,mult] depthwise, [in,out] dense); batch norm is folded.
 // Shards are read only from the model's folder and only when their sizes match the manifest.
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs-core';
-import { PRESET_NAMES, type Activation, type Graph, type GraphNode, type Op, type Padding, type PreprocessPreset } from './graph';
+import { PRESET_NAMES, weight, type Activation, type Graph, type GraphNode, type Op, type Padding, type PreprocessPreset, type Weight } from './graph';
 import type { Importer, LoadOptions } from './importer';
 import { foldBN } from './canonicalise';
 import { readWeightShards, type RawWeight } from './shards';
@@ -385,8 +384,8 @@ function checkChannelsLast(spec: LayerSpec): void {
   }
 }
 
-const t1 = (w: RawWeight): tf.Tensor1D => tf.tensor1d(w.data);
-const t4 = (w: RawWeight): tf.Tensor4D => tf.tensor4d(w.data, w.shape as [number, number, number, number]);
+const t1 = (w: RawWeight): Weight => weight(w.data, [w.data.length]);
+const t4 = (w: RawWeight): Weight => weight(w.data, w.shape);
 
 function convertLayer(spec: LayerSpec, ctx: Ctx): GraphNode[] {
   const c = spec.config;
@@ -509,7 +508,7 @@ function convertLayer(spec: LayerSpec, ctx: Ctx): GraphNode[] {
       oneInput();
       const kernel = weightOf(ctx, spec, ['kernel'], true);
       const bias = c.use_bias === false ? undefined : weightOf(ctx, spec, ['bias'], false);
-      const op: Op = { kind: 'dense', weight: tf.tensor2d(kernel.data, kernel.shape as [number, number]), bias: bias && t1(bias) };
+      const op: Op = { kind: 'dense', weight: weight(kernel.data, kernel.shape), bias: bias && t1(bias) };
       return [node(spec, op, ins, activationOf(c.activation, spec, ctx.keras3))];
     }
   }
@@ -536,5 +535,5 @@ function foldBatchNorm(spec: LayerSpec, ctx: Ctx): Op {
   const beta = c.center === false ? undefined : weightOf(ctx, spec, ['beta'], true).data;
   const eps = c.epsilon ?? 1e-3;
   const { scale, offset } = foldBN(mean, variance, gamma, beta, eps);
-  return { kind: 'batchnorm', scale: tf.tensor1d(scale), offset: tf.tensor1d(offset) };
+  return { kind: 'batchnorm', scale: weight(scale, [scale.length]), offset: weight(offset, [offset.length]) };
 }

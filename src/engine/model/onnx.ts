@@ -3,9 +3,9 @@
 // tracked while importing, which lets us fold torch's shape chains, resolve
 // SAME_LOWER / ceil_mode pads, and reorder the dense weights that follow a flatten
 // (our flatten is NHWC-ordered, the file's is NCHW-ordered).
-import * as tf from '@tensorflow/tfjs-core';
 import { onnx } from 'onnx-proto';
-import type { Activation, Graph, GraphNode, Op, Padding } from './graph';
+import type { Activation, Graph, GraphNode, Op, Padding, Weight } from './graph';
+import { disposeGraph, weight } from './graph';
 import type { Importer, LoadOptions } from './importer';
 import { foldBN } from './canonicalise';
 import { readRegularFile } from '../read-file';
@@ -71,10 +71,7 @@ class Builder {
   constructor(private source: string, private opts: LoadOptions) {}
 
   dispose(): void {
-    for (const n of this.nodes) {
-      const op = n.op as unknown as Record<string, tf.Tensor | undefined>;
-      for (const k of ['weight', 'bias', 'scale', 'offset']) op[k]?.dispose?.();
-    }
+    disposeGraph({ nodes: this.nodes } as Graph);
   }
 
   build(g: onnx.IGraphProto): Graph {
@@ -290,7 +287,7 @@ class Builder {
     const inHW = x.shape.slice(2);
     const padding = this.windowPadding(n, at, inHW, [kh, kw], strides, dilations);
     const outHW = Builder.outSize(inHW, padding, [kh, kw], strides, dilations);
-    const bias = b ? tf.tensor1d(b.data as Float32Array) : undefined;
+    const bias = b ? weight(Float32Array.from(b.data as ArrayLike<number>), [prod(b.dims)]) : undefined;
     const src = w.data as Float32Array;
     const hw = kh * kw;
     const dst = new Float32Array(src.length);
@@ -299,11 +296,11 @@ class Builder {
       // Depthwise [C*mult, 1, kh, kw] -> [kh, kw, C, mult]: output channel c*mult + m reads input c, as in TF.
       const mult = o / cIn;
       for (let oc = 0; oc < o; oc++) for (let p = 0; p < hw; p++) dst[p * o + oc] = src[oc * hw + p];
-      op = { kind: 'depthwise', weight: tf.tensor4d(dst, [kh, kw, cIn, mult]), bias, strides, dilations, padding };
+      op = { kind: 'depthwise', weight: weight(dst, [kh, kw, cIn, mult]), bias, strides, dilations, padding };
     } else {
       // OIHW -> HWIO (in plain JS: tf transposes would grow the wasm heap by the weight size).
       for (let oc = 0; oc < o; oc++) for (let c = 0; c < ig; c++) for (let p = 0; p < hw; p++) dst[(p * ig + c) * o + oc] = src[(oc * ig + c) * hw + p];
-      op = { kind: 'conv', weight: tf.tensor4d(dst, [kh, kw, ig, o]), bias, strides, dilations, padding, groups: group };
+      op = { kind: 'conv', weight: weight(dst, [kh, kw, ig, o]), bias, strides, dilations, padding, groups: group };
     }
     this.release(n, 1, 2);
     this.emit(n, op, [x.node], [1, o, ...outHW]);
@@ -315,7 +312,7 @@ class Builder {
     if (x.shape.length !== 4 && x.shape.length !== 2) throw this.err(n, `batch norm of a rank-${x.shape.length} tensor is not supported.`);
     const { scale, offset } = foldBN(mean, variance, gamma, beta, new Attrs(n).float('epsilon', 1e-5));
     this.release(n, 1, 2, 3, 4);
-    this.emit(n, { kind: 'batchnorm', scale: tf.tensor1d(scale), offset: tf.tensor1d(offset) }, [x.node], x.shape);
+    this.emit(n, { kind: 'batchnorm', scale: weight(scale, [scale.length]), offset: weight(offset, [offset.length]) }, [x.node], x.shape);
   }
 
   /** Per-channel values of a constant that broadcasts against x's channel axis, or undefined. */
@@ -349,7 +346,7 @@ class Builder {
     // Fold a bias into the dense node right before (MatMul + Add is how Linear exports on some paths).
     const prev = this.nodes.find((m) => m.name === x.node);
     if (op === 'Add' && prev?.op.kind === 'dense' && !prev.op.bias && this.uses.get(n.input![k]) === 1 && !prev.activation) {
-      prev.op.bias = tf.tensor1d(c);
+      prev.op.bias = weight(Float32Array.from(c), [c.length]);
       this.vals.set(n.output?.[0] as string, { node: prev.name, shape: x.shape });
       return;
     }
@@ -364,7 +361,7 @@ class Builder {
       else if (op === 'Div' && k === 0) scale[i] = 1 / c[i];
       else throw this.err(n, 'dividing a constant by a computed tensor is not supported.');
     }
-    this.emit(n, { kind: 'batchnorm', scale: tf.tensor1d(scale), offset: tf.tensor1d(offset) }, [x.node], x.shape);
+    this.emit(n, { kind: 'batchnorm', scale: weight(scale, [scale.length]), offset: weight(offset, [offset.length]) }, [x.node], x.shape);
   }
 
   private pool(n: onnx.INodeProto): void {
@@ -496,15 +493,15 @@ class Builder {
         }
       }
     }
-    const weight = tf.tensor2d(dst, [K, M]);
-    let bias: tf.Tensor1D | undefined;
+    const kernel = weight(dst, [K, M]);
+    let bias: Weight | undefined;
     if (gemm && n.input?.[2]) {
       const C = this.konst(n, 2, 'the bias');
       if (prod(C.dims) !== M) throw this.err(n, `bias of shape [${C.dims}] is not a per-output vector.`);
       const beta = at.float('beta', 1);
-      bias = tf.tensor1d(Float32Array.from(C.data as ArrayLike<number>, (v) => v * beta));
+      bias = weight(Float32Array.from(C.data as ArrayLike<number>, (v) => v * beta), [M]);
     }
     this.release(n, 1, 2);
-    this.emit(n, { kind: 'dense', weight, bias }, [x.node], [1, M]);
+    this.emit(n, { kind: 'dense', weight: kernel, bias }, [x.node], [1, M]);
   }
 }

@@ -3,7 +3,6 @@
 // the shards' sizes must add up to exactly what the listed weights need.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
 import { InputFileError, readOpened, openRegular, resolveInside } from '../read-file';
 
 /** A decoded weight: float32 data in the file's shape. */
@@ -25,8 +24,11 @@ interface Spec {
   name: string;
   shape: number[];
   bytes: number;
-  /** As the manifest gave it, for tfjs' decoder. */
-  entry: tf.io.WeightsManifestEntry;
+  /** Stored as: a dtype, or a quantization. */
+  stored: 'float32' | 'int32' | 'bool' | 'uint8' | 'uint16' | 'float16';
+  /** Dequantization v = q * scale + min (uint8 / uint16). */
+  scale: number;
+  min: number;
 }
 
 function checkSpec(w: Json, where: string, source: string): Spec {
@@ -37,9 +39,16 @@ function checkSpec(w: Json, where: string, source: string): Spec {
   }
   const q = w.quantization;
   let size: number | undefined;
+  let scale = 1;
+  let min = 0;
   if (q != null) {
-    size = typeof q === 'object' ? QUANT_BYTES[q.dtype] : undefined;
+    size = typeof q === 'object' && Object.hasOwn(QUANT_BYTES, q.dtype) ? QUANT_BYTES[q.dtype] : undefined;
     if (size === undefined) throw new Error(`"${source}": ${what} uses quantization ${JSON.stringify(q?.dtype ?? q)}; supported: ${Object.keys(QUANT_BYTES).join(', ')}.`);
+    if (q.dtype !== 'float16') {
+      scale = q.scale;
+      min = q.min;
+      if (!Number.isFinite(scale) || !Number.isFinite(min)) throw new Error(`"${source}": ${what} is ${q.dtype}-quantized without a finite "scale" and "min".`);
+    }
   } else {
     size = Object.hasOwn(DTYPE_BYTES, w.dtype) ? DTYPE_BYTES[w.dtype] : undefined;
     if (size === undefined) throw new Error(`"${source}": ${what} has dtype ${JSON.stringify(w.dtype)}; supported: ${Object.keys(DTYPE_BYTES).join(', ')}.`);
@@ -49,7 +58,7 @@ function checkSpec(w: Json, where: string, source: string): Spec {
     bytes *= d;
     if (bytes > MAX_WEIGHT_BYTES) throw new Error(`"${source}": ${what} of shape [${w.shape}] needs more than ${MAX_WEIGHT_BYTES} bytes, more than this tool reads for a model.`);
   }
-  return { name: w.name, shape: w.shape, bytes, entry: w };
+  return { name: w.name, shape: w.shape, bytes, stored: q != null ? q.dtype : w.dtype, scale, min };
 }
 
 /** Reads every shard group of the manifest and decodes it (float32, float16, uint8/16 quantized). */
@@ -72,19 +81,50 @@ export function readWeightShards(manifest: Json, dir: string, source: string): M
     const need = specs.reduce((s, w) => s + w.bytes, 0);
     total += need;
     if (total > MAX_WEIGHT_BYTES) throw new Error(`"${source}": the manifest lists more than ${MAX_WEIGHT_BYTES / 2 ** 30} GB of weights, more than this tool reads for a model.`);
-    const buf = readGroup(group.paths as string[], specs, need, dir, source);
-    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-    const tensors = tf.io.decodeWeights(ab, specs.map((s) => s.entry));
-    for (const [name, t] of Object.entries(tensors)) {
-      out.set(name, { data: Float32Array.from(t.dataSync() as ArrayLike<number>), shape: t.shape.slice() });
-      t.dispose();
+    const bytes = readGroup(group.paths as string[], specs, need, dir, source);
+    let off = 0;
+    for (const spec of specs) {
+      out.set(spec.name, { data: decode(bytes, off, spec), shape: spec.shape.slice() });
+      off += spec.bytes;
     }
   });
   return out;
 }
 
-/** Opens every shard of a group, checks kinds and sizes against `need`, then reads them. */
-function readGroup(paths: string[], specs: Spec[], need: number, dir: string, source: string): Buffer {
+/** IEEE half -> float. */
+function half(h: number): number {
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  const v = e === 0 ? m * 2 ** -24 : e === 31 ? (m ? NaN : Infinity) : (1 + m / 1024) * 2 ** (e - 15);
+  return h & 0x8000 ? -v : v;
+}
+
+/**
+ * One weight's values. float32 at an aligned offset is a view of the shard bytes (no copy:
+ * VGG16's 528 MB are read once and never duplicated); everything else is converted.
+ */
+function decode(bytes: Uint8Array, off: number, spec: Spec): Float32Array {
+  const n = spec.bytes / (spec.stored === 'float32' || spec.stored === 'int32' ? 4 : spec.stored === 'bool' || spec.stored === 'uint8' ? 1 : 2);
+  const at = bytes.byteOffset + off;
+  if (spec.stored === 'float32') {
+    return at % 4 === 0 ? new Float32Array(bytes.buffer, at, n) : new Float32Array(bytes.slice(off, off + spec.bytes).buffer);
+  }
+  const view = new DataView(bytes.buffer, at, spec.bytes);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    switch (spec.stored) {
+      case 'int32': out[i] = view.getInt32(4 * i, true); break;
+      case 'bool': out[i] = view.getUint8(i) ? 1 : 0; break;
+      case 'uint8': out[i] = view.getUint8(i) * spec.scale + spec.min; break;
+      case 'uint16': out[i] = view.getUint16(2 * i, true) * spec.scale + spec.min; break;
+      case 'float16': out[i] = half(view.getUint16(2 * i, true)); break;
+    }
+  }
+  return out;
+}
+
+/** Opens every shard of a group, checks kinds and sizes against `need`, then reads them into one buffer. */
+function readGroup(paths: string[], specs: Spec[], need: number, dir: string, source: string): Uint8Array {
   const shown = paths.map((p) => path.join(dir, p));
   const opened: { fd: number; size: number; file: string }[] = [];
   try {
@@ -94,10 +134,10 @@ function readGroup(paths: string[], specs: Spec[], need: number, dir: string, so
     }
     const have = opened.reduce((s, o) => s + o.size, 0);
     if (have !== need) throw sizeError(shown, specs, need, have, source);
-    const buf = Buffer.allocUnsafe(need);
+    const buf = new Uint8Array(need);
     let off = 0;
     for (const o of opened) {
-      readOpened(o.fd, o.size, o.file, 'Weight shard').copy(buf, off);
+      readOpened(o.fd, o.size, o.file, 'Weight shard', buf.subarray(off, off + o.size));
       off += o.size;
     }
     return buf;

@@ -3,7 +3,7 @@
 // Grad-CAM++, XGrad-CAM, LayerCAM). Max-pool routes to the first max (PyTorch's rule).
 import type { Activation, Op } from '../model/graph';
 import type { Composite, Rule, RuleContext } from '../compile/reverse';
-import { fromFlat, toFlat, weightValues, type WeightLike } from '../compile/forward';
+import { fromFlat, toFlat } from '../compile/forward';
 import type { OnnxBuilder } from '../compile/onnx-builder';
 import { linearMap } from './linear';
 import { maxPoolWithIndices, routeToIndices, splitConcat, uncrop, unpad, windowCounts, windowSums } from './tensors';
@@ -81,7 +81,7 @@ const OPS: Record<Op['kind'], OpRule> = {
   dense: (c, g) => [linearMap(c).adjoint(g, 'all')],
   batchnorm: ({ b, node }, g) => {
     const s = node.outputShape;
-    const scale = weightValues((node.op as Extract<Op, { kind: 'batchnorm' }>).scale);
+    const scale = (node.op as Extract<Op, { kind: 'batchnorm' }>).scale.data;
     return [b.op('Mul', [g, b.constF(scale, s.length === 3 ? [s[2], 1, 1] : [s[s.length - 1]], `${node.name}_scale_g`)])];
   },
   maxpool: ({ b, node, ins, inShapes }, g) => {

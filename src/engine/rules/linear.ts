@@ -42,9 +42,17 @@ export function linearMap(c: RuleContext): LinearMap {
     extra(h, ho, kh, cn.op.strides[0], cn.op.dilations[0], pads[0], pads[2]),
     extra(w, wo, kw, cn.op.strides[1], cn.op.dilations[1], pads[1], pads[3]),
   ];
+  // Stride 1: convᵀ is a conv with the flipped, transposed kernel and pads d·(k−1) − p (the
+  // same values; ONNX Runtime's Conv is much faster than its ConvTranspose).
+  const [dh, dw] = cn.op.dilations;
+  const adjPads = [dh * (kh - 1) - pads[0], dw * (kw - 1) - pads[1], dh * (kh - 1) - pads[2], dw * (kw - 1) - pads[3]];
+  const asConv = cn.op.strides[0] === 1 && cn.op.strides[1] === 1 && adjPads.every((p) => p >= 0);
   return {
     apply: (x, sign) => b.op('Conv', [x, convWeight(f, cn, sign).name], attrs),
-    adjoint: (s, sign) => b.op('ConvTranspose', [s, convWeight(f, cn, sign).name], { ...attrs, output_padding: outputPadding }),
+    adjoint: (s, sign) =>
+      asConv
+        ? b.op('Conv', [s, convWeight(f, cn, sign, true).name], { ...attrs, pads: adjPads })
+        : b.op('ConvTranspose', [s, convWeight(f, cn, sign).name], { ...attrs, output_padding: outputPadding }),
   };
 }
 
