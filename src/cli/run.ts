@@ -121,7 +121,8 @@ async function mapsOf(s: ModelSession, x: Float32Array, plan: PlannedMethod[], a
   const timings: Record<string, number> = {};
   for (const p of plan.filter((p) => p.spec.kind === 'fgcam')) {
     const spec = p.spec as Extract<MethodSpec, { kind: 'fgcam' }>;
-    const ex = await s.explain(x, { base: spec.base, denoise: spec.denoise, classIndex, camLayer: a.camLayer, onProgress: stepReporter() });
+    const layers = [...p.layers.values()];
+    const ex = await s.explain(x, { base: spec.base, denoise: spec.denoise, classIndex, camLayer: a.camLayer, layers, onProgress: stepReporter() });
     classIndex = ex.classIndex;
     probs = ex.probs;
     top = ex.top;

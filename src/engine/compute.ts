@@ -80,16 +80,17 @@ export interface WalkResult {
 
 type WalkMeta = Pick<WalkProgram, 'layers' | 'taps' | 'stopped'>;
 
-function walkProgram(g: Graph, composite: Composite, camLayer: string, kind: 'relevance' | 'logit') {
-  return cachedProgram(g, `walk:${composite.name}:${kind}:${camLayer}`, () => {
-    const w = buildWalk(g, { composite, camLayer, start: kind });
+function walkProgram(g: Graph, composite: Composite, camLayer: string, kind: 'relevance' | 'logit', wanted?: Set<string>) {
+  const only = wanted ? `:${[...wanted].sort().join('\u0000')}` : '';
+  return cachedProgram(g, `walk:${composite.name}:${kind}:${camLayer}${only}`, () => {
+    const w = buildWalk(g, { composite, camLayer, start: kind, wanted });
     return { compiled: w.compiled, meta: { layers: w.layers, taps: w.taps, stopped: w.stopped } satisfies WalkMeta };
   });
 }
 
 /** The forward activations a walk from camLayer by `composite` reads (to ask a gradient pass for). */
-export async function walkTaps(g: Graph, composite: Composite, camLayer: string): Promise<string[]> {
-  return ((await walkProgram(g, composite, camLayer, 'relevance')).meta as WalkMeta).taps;
+export async function walkTaps(g: Graph, composite: Composite, camLayer: string, wanted?: Set<string>): Promise<string[]> {
+  return ((await walkProgram(g, composite, camLayer, 'relevance', wanted)).meta as WalkMeta).taps;
 }
 
 /**
@@ -97,6 +98,7 @@ export async function walkTaps(g: Graph, composite: Composite, camLayer: string)
  * y_c at the logit (class c). Returns the channel-summed map at every spatial layer from
  * camLayer down, keyed by node name (the input node under its own name). The activations a
  * relevance walk reads come from `taps` (a gradient pass's), else from a forward run here.
+ * `wanted`: only these nodes' maps.
  */
 export async function walkOrt(
   g: Graph,
@@ -105,9 +107,10 @@ export async function walkOrt(
   camLayer: string,
   start: { r: LayerTensor } | { classIndex: number },
   taps?: Map<string, Fetched>,
+  wanted?: Set<string>,
 ): Promise<WalkResult> {
   const kind = 'r' in start ? 'relevance' : 'logit';
-  const p = await walkProgram(g, composite, camLayer, kind);
+  const p = await walkProgram(g, composite, camLayer, kind, wanted);
   const info = p.meta as WalkMeta;
   const feeds: Parameters<typeof p.run>[0] = {};
   if ('r' in start) {

@@ -141,8 +141,9 @@ export async function fgcamWalk(
   shape: [number, number, number],
   composite: Composite = FGCAM,
   taps?: Map<string, Fetched>,
+  wanted?: Set<string>,
 ): Promise<Record<string, LayerMap>> {
-  const res = await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } }, taps);
+  const res = await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } }, taps, wanted);
   const maps = renameInput(g, res.maps);
   if (res.stopped) throw new WalkError(g, res.stopped.node, camLayer, res.stopped.cause, maps);
   return maps;
@@ -161,7 +162,8 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
   const baseLayers = (opts.baseCamLayers ?? []).filter((l) => nodeName(g, l) !== g.nodes[0].name);
   const layers = [...new Set([...(walkOn ? [camLayer] : []), ...baseLayers.map((l) => nodeName(g, l))])];
   // The walk reads the forward's activations: the gradient pass returns them (taps).
-  const taps = walkOn ? await walkTaps(g, FGCAM, camLayer) : [];
+  const wanted = opts.layers ? new Set(opts.layers.map((l) => nodeName(g, l))) : undefined;
+  const taps = walkOn ? await walkTaps(g, FGCAM, camLayer, wanted) : [];
   const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, isGradientBased(opts.base), taps);
   assertFiniteScores(g, fw.logits, xData);
   const probs = softmax(fw.logits);
@@ -175,9 +177,9 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     if (opts.denoise) e = denoiseComponents(e, a.shape[0] * a.shape[1], a.shape[2]);
     timings.components = performance.now() - t1;
     const t2 = performance.now();
-    maps = await fgcamWalk(g, xData, camLayer, e, a.shape, FGCAM, fw.taps);
+    maps = await fgcamWalk(g, xData, camLayer, e, a.shape, FGCAM, fw.taps, wanted);
     // At the CAM layer the map is the components' channel sum: the same numbers as its base CAM.
-    maps[camLayer] = channelSumOf(camLayer, e, a.shape);
+    if (!wanted || wanted.has(camLayer)) maps[camLayer] = channelSumOf(camLayer, e, a.shape);
     timings.walk = performance.now() - t2;
   }
   const t3 = performance.now();

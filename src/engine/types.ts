@@ -25,6 +25,8 @@ export interface ExplainOptions {
   walk?: boolean;
   /** Called as long steps advance (Score-CAM: masked forwards done of total). */
   onProgress?: (what: string, done: number, total: number) => void;
+  /** FG-CAM maps wanted ("input" or layer names); default every spatial layer the walk passes. Fewer is faster. */
+  layers?: string[];
   /** Also compute the plain base CAM at these layers (for comparison). */
   baseCamLayers?: string[];
 }

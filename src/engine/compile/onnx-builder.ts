@@ -52,6 +52,10 @@ export class OnnxBuilder {
   private count = 0;
   private scalars = new Map<string, string>();
   private feeds = new Map<string, ConstFeed>();
+  /** Tensor -> the node that computes it; renamed outputs; the names already graph outputs. */
+  private producer = new Map<string, onnx.INodeProto>();
+  private alias = new Map<string, string>();
+  private outNames = new Set<string>();
 
   /** A fresh tensor name with a readable stem. */
   fresh(stem: string): string {
@@ -63,9 +67,26 @@ export class OnnxBuilder {
     return name;
   }
 
-  /** Marks a tensor as a graph output under `name` (an Identity when the names differ). */
+  /**
+   * Marks a tensor as a graph output under `name`. A tensor a node of this graph computed is
+   * renamed in place (later uses follow the new name): an Identity would copy it, and the
+   * walk's taps and maps are tens of MB per run. Inputs, constants and tensors that are
+   * already outputs get an Identity.
+   */
   output(name: string, from: string, elemType = onnx.TensorProto.DataType.FLOAT): string {
-    if (from !== name) this.op('Identity', [from], {}, name);
+    const t = this.alias.get(from) ?? from;
+    const node = this.producer.get(t);
+    if (t !== name && node && !this.outNames.has(t)) {
+      node.output = node.output!.map((o) => (o === t ? name : o));
+      for (const n of this.nodes) n.input = n.input!.map((i) => (i === t ? name : i));
+      this.producer.delete(t);
+      this.producer.set(name, node);
+      this.alias.set(from, name);
+      this.alias.set(t, name);
+    } else if (t !== name) {
+      this.op('Identity', [t], {}, name);
+    }
+    this.outNames.add(name);
     this.outs.push({ name, type: { tensorType: { elemType } } });
     return name;
   }
@@ -78,13 +99,15 @@ export class OnnxBuilder {
   /** A node with several outputs. */
   opN(type: string, inputs: string[], n: number, attrs: Record<string, Attr> = {}, outs?: string[]): string[] {
     const names = outs ?? Array.from({ length: n }, () => this.fresh(type));
-    this.nodes.push({
+    const node: onnx.INodeProto = {
       opType: type,
-      input: inputs,
+      input: inputs.map((i) => this.alias.get(i) ?? i),
       output: names,
       name: this.fresh(`n_${type}`),
       attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
-    });
+    };
+    this.nodes.push(node);
+    for (const o of names) this.producer.set(o, node);
     return names;
   }
 

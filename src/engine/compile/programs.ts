@@ -114,6 +114,8 @@ export interface WalkRequest {
   camLayer: string;
   /** 'relevance': input `r` (NHWC) at camLayer; 'logit': y_c at the logit (LRP), class input `cls`. */
   start: 'relevance' | 'logit';
+  /** Nodes whose map is an output (default: every spatial node from camLayer down). */
+  wanted?: Set<string>;
 }
 
 export interface WalkProgram {
@@ -177,7 +179,7 @@ export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
     reversePass(f, req.composite, start, from, 0, {
       atPre,
       visit: (node, r) => {
-        if (g.nodes.indexOf(node) > camIdx || !isSpatialShape(node.outputShape)) return;
+        if (g.nodes.indexOf(node) > camIdx || !isSpatialShape(node.outputShape) || (req.wanted && !req.wanted.has(node.name))) return;
         b.output(`map${layers.length}`, b.op('ReduceSum', [r, b.constI([1])], { keepdims: 0 }));
         layers.push(node.name);
       },
