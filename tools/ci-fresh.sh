@@ -73,6 +73,10 @@ else
   new_tmp="$(comm -13 <(echo "$tmp_before") <(echo "$tmp_after") | grep . || true)"
 fi
 [ -z "$new_tmp" ] || problems+=("new in /tmp: $(echo "$new_tmp" | tr '\n' ' ')")
+# What the run wrote into its HOME (npm's cache, $FGCAM_CACHE, the browser's profile are
+# expected); ONNX Runtime's telemetry store must not be there.
+echo "ci-fresh: HOME now holds: $(cd "$WORK/home" && find . -mindepth 1 -maxdepth 2 | sort | tr '\n' ' ')"
+[ ! -e "$WORK/home/.cache/Microsoft" ] || problems+=("ONNX Runtime telemetry in HOME: $(find "$WORK/home/.cache/Microsoft" -type f | tr '\n' ' ')")
 left="$(pgrep -af "$WORK/" | grep -v -e "pgrep" -e "ci-fresh" || true)"
 [ -z "$left" ] || problems+=("processes left running: $(echo "$left" | head -3 | tr '\n' ' ')")
 

@@ -31,6 +31,11 @@ function threadCount(): number {
 
 // Bundles keep both runtimes external (their native addon / wasm files load at run time).
 function loadNative(): Ort {
+  // onnxruntime-node 1.30 carries Microsoft's telemetry: a device ID and an event database
+  // under ~/.cache/Microsoft/DeveloperTools/.onnxruntime, an empty mat-debug-<pid>.log in the
+  // temp folder per process, HTTPS uploads. An explainer of the user's own models sends and
+  // leaves nothing: off before the addon starts, unless the user set the variable.
+  process.env.ORT_DISABLE_TELEMETRY ??= '1';
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   return require('onnxruntime-node') as Ort;
 }

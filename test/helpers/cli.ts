@@ -20,7 +20,12 @@ export const SAMPLES = path.join(ROOT, 'samples');
 export const noModel = fs.existsSync(MODEL) ? false : 'models/fashion-vgg/model.json is missing';
 
 export function fgcam(...args: string[]): { code: number | null; out: string; err: string } {
+  return fgcamWith({}, ...args);
+}
+
+/** fgcam with extra environment variables. */
+export function fgcamWith(env: NodeJS.ProcessEnv, ...args: string[]): { code: number | null; out: string; err: string } {
   assert.ok(CLI, 'the CLI is not built: run `node esbuild.mjs` (dist/cli.js)');
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -11,7 +11,7 @@ import { parseLabels } from '../../src/app/labels';
 import { listImages as collectImages } from '../../src/app/images';
 import { parseInputSize } from '../../src/engine/model/load';
 import { tmpDir } from './imageHelpers';
-import { fgcam, LABELS, MODEL, noModel, ROOT, SAMPLES } from '../helpers/cli';
+import { fgcam, fgcamWith, LABELS, MODEL, noModel, ROOT, SAMPLES } from '../helpers/cli';
 
 const usage = (argv: string[]) => assert.throws(() => parseCommand(argv), UsageError);
 
@@ -289,4 +289,21 @@ test('CLI progress on a pipe counts finished images, ending at n/n', { skip: noM
   assert.equal(r.code, 0, r.err);
   const counts = r.err.split('\n').filter((l) => /^\[\d+\/2\]/.test(l)).map((l) => l.slice(0, 5));
   assert.deepEqual(counts, ['[1/2]', '[2/2]']);
+});
+
+test('CLI leaves nothing in HOME or the temp folder: ONNX Runtime telemetry is off unless the user turns it on', { skip: noModel }, () => {
+  const files = (d: string): string[] => fs.readdirSync(d, { recursive: true }).map(String).sort();
+  const run = (extra: NodeJS.ProcessEnv) => {
+    const home = tmpDir();
+    const tmp = tmpDir();
+    const out = tmpDir();
+    const env = { HOME: home, TMPDIR: tmp, XDG_CACHE_HOME: '', ORT_DISABLE_TELEMETRY: undefined, ...extra };
+    const r = fgcamWith(env, 'explain', path.join(SAMPLES, 'ankle-boot-0.png'), '--model', MODEL, '--out', out);
+    assert.equal(r.code, 0, r.err);
+    return { home: files(home), tmp: files(tmp) };
+  };
+  assert.deepEqual(run({}), { home: [], tmp: [] });
+  // The same run with telemetry allowed shows what the default prevents (and that this test can fail).
+  const on = run({ ORT_DISABLE_TELEMETRY: '0' });
+  assert.ok(on.home.some((f) => f.includes('onnxruntime')) || on.tmp.some((f) => f.startsWith('mat-debug-')), `telemetry on left nothing: ${JSON.stringify(on)}`);
 });
