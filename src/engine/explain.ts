@@ -15,6 +15,7 @@ import { gradientsOrt, walkOrt, walkTaps } from './compute';
 import type { Fetched } from './runtime';
 import type { Composite } from './compile/reverse';
 import { FGCAM } from './rules/fgcam';
+import { LRP } from './rules/lrp';
 import { channelSumOf, GRADIENT_WEIGHTS, isGradientBased, scorecamComponents } from './cam/weights';
 import { runtimeLabel, releasePrograms } from './runtime';
 import { getComputePath } from './explain-path';
@@ -144,6 +145,14 @@ export async function fgcamWalk(
   wanted?: Set<string>,
 ): Promise<Record<string, LayerMap>> {
   const res = await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } }, taps, wanted);
+  const maps = renameInput(g, res.maps);
+  if (res.stopped) throw new WalkError(g, res.stopped.node, camLayer, res.stopped.cause, maps);
+  return maps;
+}
+
+/** LRP (the paper's baseline) on the compiled reverse pass: y_c at the logit carried down by the LRP composite. */
+export async function lrpWalk(g: Graph, x: Float32Array, camLayer: string, classIndex: number, wanted?: Set<string>): Promise<Record<string, LayerMap>> {
+  const res = await walkOrt(g, x, LRP, camLayer, { classIndex }, undefined, wanted);
   const maps = renameInput(g, res.maps);
   if (res.stopped) throw new WalkError(g, res.stopped.node, camLayer, res.stopped.cause, maps);
   return maps;

@@ -10,7 +10,9 @@ import { disposeForward, runForward } from '../model/forward';
 import { components } from '../cam/components';
 import { lrp } from '../cam/methods';
 import { channelSum, INPUT } from '../fgcam/walk';
-import { detectCamLayer, explain } from '../explain';
+import { detectCamLayer, explain, lrpWalk } from '../explain';
+import { getComputePath } from '../explain-path';
+import { predictOrt } from '../compute';
 import type { BaseMethod, LayerMap } from '../types';
 import { Curves, CurveOptions, deletionInsertion } from './curves';
 import { ConfidencePair, confidencePair } from './confidence';
@@ -51,6 +53,7 @@ function uniform(seed: number, n: number): Float32Array {
 
 /** Every method's map at every requested layer ("input" or model layer names) for one input. */
 export async function methodMaps(g: Graph, xData: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions = {}): Promise<MethodMaps> {
+  if (getComputePath() === 'onnxruntime') return methodMapsCompiled(g, xData, methods, layers, opts);
   const x = tf.tensor4d(xData, [1, ...g.inputShape]);
   const fwd = runForward(g, x, true);
   try {
@@ -84,6 +87,33 @@ export async function methodMaps(g: Graph, xData: Float32Array, methods: MethodS
     disposeForward(fwd, [x]);
     x.dispose();
   }
+}
+
+/** methodMaps on ONNX Runtime: base CAMs from one gradient pass, FG-CAM and LRP from their compiled walks. */
+async function methodMapsCompiled(g: Graph, xData: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions): Promise<MethodMaps> {
+  const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
+  const { probs } = await predictOrt(g, xData, 1);
+  const c = opts.classIndex ?? probs.indexOf(Math.max(...probs));
+  const userName = (l: string) => (l === INPUT ? g.nodes[0].name : nodeByName(g, l).name);
+  const wanted = new Set(layers.map(userName));
+  // No CAM at the raw input: it has no channels of features.
+  const features = layers.filter((l) => userName(l) !== g.nodes[0].name);
+  const maps: Record<string, Record<string, LayerMap>> = {};
+  for (const m of methods) {
+    if (m.kind === 'fgcam') {
+      const ex = await explain(g, xData, { base: m.base, denoise: m.denoise, classIndex: c, camLayer, scoreBatch: opts.scoreBatch, layers });
+      maps[m.id] = ex.maps;
+    } else if (m.kind === 'lrp') {
+      maps[m.id] = await lrpWalk(g, xData, camLayer, c, wanted);
+    } else if (m.kind === 'random') {
+      const [h, w] = g.inputShape;
+      maps[m.id] = layers.includes(INPUT) ? { [INPUT]: { layer: INPUT, height: h, width: w, raw: uniform(opts.seed ?? 1, h * w) } } : {};
+    } else {
+      const ex = await explain(g, xData, { base: m.base, denoise: false, classIndex: c, camLayer, scoreBatch: opts.scoreBatch, walk: false, baseCamLayers: features });
+      maps[m.id] = ex.baseMaps;
+    }
+  }
+  return { classIndex: c, probs: Float32Array.from(probs), camLayer, maps };
 }
 
 export interface MapScore extends Curves, ConfidencePair {
