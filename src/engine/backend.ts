@@ -237,7 +237,8 @@ export async function initBackend(pref: BackendPreference = 'auto', wasmDir?: st
     return initTfjs(pref === 'wasm-tfjs' ? 'wasm' : (pref as 'node' | 'cpu'), wasmDir);
   }
   setComputePath('onnxruntime');
-  // Model loading still reads tfjs tensors: the plain cpu backend serves it without a start-up cost.
+  // On this path tfjs only names the first non-finite layer of a broken model (finite.ts):
+  // the plain cpu backend serves that without a start-up cost.
   const tfInfo = await initTfjs('cpu', wasmDir);
   const rt = await initRuntime(pref as RuntimePreference);
   current = { name: runtimeLabel(), threads: rt.threads, warnings: [...rt.warnings, ...tfInfo.warnings] };
