@@ -2,7 +2,8 @@
 // activations and gradients at layers, and reverse passes by a composite. Each builds its
 // graph once per model and request and keeps the session (runtime.ts).
 import type { Graph } from './model/graph';
-import { buildGradients, buildPredict, buildWalk, WalkProgram } from './compile/programs';
+import { buildExplain, buildGradients, buildPredict, buildWalk, WalkProgram } from './compile/programs';
+import type { GradientBase } from './rules/cam-weights';
 import type { Composite } from './compile/reverse';
 import { cachedProgram, type Fetched } from './runtime';
 import type { LayerMap } from './types';
@@ -58,19 +59,33 @@ export interface GradientResult {
   acts: Map<string, LayerTensor>;
   /** ∂y_c/∂A (when asked). */
   grads: Map<string, LayerTensor>;
+  /** Components of the asked gradient-based base CAM. */
+  comps: Map<string, LayerTensor>;
   /** Node outputs as they are inside the graph, for a walk program (`taps`). */
   taps: Map<string, Fetched>;
 }
 
-/** One input: logits, the class (given, or -1 for the arg-max), activations and gradients at layers. */
-export async function gradientsOrt(g: Graph, x: Float32Array, classIndex: number, layers: string[], gradients: boolean, taps: string[] = []): Promise<GradientResult> {
-  const key = `grad:${gradients}:${layers.join('\u0000')}:${taps.join('\u0000')}`;
-  const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients, taps }));
+/**
+ * One input: logits, the class (given, or -1 for the arg-max), activations at layers, and
+ * there the gradients and / or the components of a gradient-based base CAM.
+ */
+export async function gradientsOrt(
+  g: Graph,
+  x: Float32Array,
+  classIndex: number,
+  layers: string[],
+  gradients: boolean,
+  taps: string[] = [],
+  components?: GradientBase,
+): Promise<GradientResult> {
+  const key = `grad:${gradients}:${components ?? ''}:${layers.join('\u0000')}:${taps.join('\u0000')}`;
+  const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients, components, taps }));
   const out = await p.run({ x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } });
   const shapeOf = (i: number, kind: string) => out[`${kind}${i}`].dims.slice(1) as [number, number, number];
   const acts = new Map(layers.map((l, i) => [l, { data: out[`act${i}`].data, shape: shapeOf(i, 'act') }]));
   const grads = new Map(gradients ? layers.map((l, i) => [l, { data: out[`grad${i}`].data, shape: shapeOf(i, 'grad') }]) : []);
-  return { logits: out.logits.data, classIndex: out.class.data[0], acts, grads, taps: new Map(taps.map((t, i) => [t, out[`tap${i}`]])) };
+  const comps = new Map(components ? layers.map((l, i) => [l, { data: out[`comp${i}`].data, shape: shapeOf(i, 'comp') }]) : []);
+  return { logits: out.logits.data, classIndex: out.class.data[0], acts, grads, comps, taps: new Map(taps.map((t, i) => [t, out[`tap${i}`]])) };
 }
 
 export interface WalkResult {
@@ -122,10 +137,50 @@ export async function walkOrt(
     feeds.cls = { data: BigInt64Array.of(BigInt(start.classIndex)), dims: [1] };
   }
   const out = info.layers.length ? await p.run(feeds, info.layers.map((_, i) => `map${i}`)) : {};
+  return { maps: mapsOf(info.layers, out, 'map'), stopped: info.stopped };
+}
+
+/** Outputs `${prefix}${i}` ([1, h, w]) as maps keyed by layers[i]. */
+function mapsOf(layers: string[], out: Record<string, Fetched>, prefix: string): Record<string, LayerMap> {
   const maps: Record<string, LayerMap> = {};
-  info.layers.forEach((layer, i) => {
-    const m = out[`map${i}`];
+  layers.forEach((layer, i) => {
+    const m = out[`${prefix}${i}`];
     maps[layer] = { layer, height: m.dims[1], width: m.dims[2], raw: m.data };
   });
-  return { maps, stopped: info.stopped };
+  return maps;
+}
+
+export interface ExplainResult extends WalkResult {
+  logits: Float32Array;
+  classIndex: number;
+  /** Plain base CAMs at the asked layers. */
+  baseMaps: Record<string, LayerMap>;
+}
+
+/**
+ * A whole explanation in one run (gradient-based base, no denoising): logits, class, FG-CAM's
+ * walk from the components at camLayer (maps keyed by node name; at camLayer the components'
+ * channel sum), and the plain base CAM at baseLayers.
+ */
+export async function explainOrt(
+  g: Graph,
+  x: Float32Array,
+  classIndex: number,
+  req: { base: GradientBase; composite: Composite; camLayer: string; wanted?: Set<string>; baseLayers: string[] },
+): Promise<ExplainResult> {
+  const only = req.wanted ? [...req.wanted].sort().join('\u0000') : '*';
+  const key = `explain:${req.base}:${req.composite.name}:${req.camLayer}:${only}:${req.baseLayers.join('\u0000')}`;
+  const p = await cachedProgram(g, key, () => {
+    const e = buildExplain(g, req);
+    return { compiled: e.compiled, meta: { layers: e.layers, stopped: e.stopped, taps: [] } satisfies WalkMeta };
+  });
+  const info = p.meta as WalkMeta;
+  const out = await p.run({ x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } });
+  return {
+    logits: out.logits.data,
+    classIndex: out.class.data[0],
+    maps: mapsOf(info.layers, out, 'map'),
+    baseMaps: mapsOf(req.baseLayers, out, 'base'),
+    stopped: info.stopped,
+  };
 }

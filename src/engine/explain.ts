@@ -11,12 +11,13 @@ import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
 import { backendName } from './backend';
 import { assertClassifier, assertFiniteLogits, assertFiniteMaps, assertFiniteScores } from './finite';
 import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
-import { gradientsOrt, walkOrt, walkTaps } from './compute';
+import { explainOrt, gradientsOrt, walkOrt, walkTaps, type WalkResult } from './compute';
 import type { Fetched } from './runtime';
 import type { Composite } from './compile/reverse';
 import { FGCAM } from './rules/fgcam';
 import { LRP } from './rules/lrp';
-import { channelSumOf, GRADIENT_WEIGHTS, isGradientBased, scorecamComponents } from './cam/weights';
+import { channelSumOf, scorecamComponents } from './cam/weights';
+import { isGradientBased } from './rules/cam-weights';
 import { runtimeLabel, releasePrograms } from './runtime';
 import { getComputePath } from './explain-path';
 import { WalkError } from './fgcam/walk';
@@ -112,11 +113,10 @@ function classCount(g: Graph): number {
   return nodeByName(g, g.output).outputShape.reduce((a, b) => a * b, 1);
 }
 
-/** Components of `base` at `layer` from the gradient pass's activations and gradients. */
+/** Components of `base` at `layer`: the gradient pass's (gradient-based bases), or Score-CAM's masked forwards. */
 async function componentsAt(g: Graph, x: Float32Array, fw: GradientResult, layer: string, opts: ExplainOptions): Promise<Float32Array> {
-  const a = fw.acts.get(layer)!;
-  if (isGradientBased(opts.base)) return GRADIENT_WEIGHTS[opts.base](a, fw.grads.get(layer)!);
-  return scorecamComponents(g, x, a, { classIndex: fw.classIndex, batch: opts.scoreBatch ?? 16, onProgress: opts.onProgress });
+  if (isGradientBased(opts.base)) return fw.comps.get(layer)!.data;
+  return scorecamComponents(g, x, fw.acts.get(layer)!, { classIndex: fw.classIndex, batch: opts.scoreBatch ?? 16, onProgress: opts.onProgress });
 }
 
 /** The input node's map under "input", as every caller expects. */
@@ -144,15 +144,16 @@ export async function fgcamWalk(
   taps?: Map<string, Fetched>,
   wanted?: Set<string>,
 ): Promise<Record<string, LayerMap>> {
-  const res = await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } }, taps, wanted);
-  const maps = renameInput(g, res.maps);
-  if (res.stopped) throw new WalkError(g, res.stopped.node, camLayer, res.stopped.cause, maps);
-  return maps;
+  return walked(g, camLayer, await walkOrt(g, x, composite, camLayer, { r: { data: e, shape } }, taps, wanted));
 }
 
 /** LRP (the paper's baseline) on the compiled reverse pass: y_c at the logit carried down by the LRP composite. */
 export async function lrpWalk(g: Graph, x: Float32Array, camLayer: string, classIndex: number, wanted?: Set<string>): Promise<Record<string, LayerMap>> {
-  const res = await walkOrt(g, x, LRP, camLayer, { classIndex }, undefined, wanted);
+  return walked(g, camLayer, await walkOrt(g, x, LRP, camLayer, { classIndex }, undefined, wanted));
+}
+
+/** Throws a WalkError (with the maps finished above) where the walk stopped; the maps under user-facing names. */
+function walked(g: Graph, camLayer: string, res: WalkResult): Record<string, LayerMap> {
   const maps = renameInput(g, res.maps);
   if (res.stopped) throw new WalkError(g, res.stopped.node, camLayer, res.stopped.cause, maps);
   return maps;
@@ -169,14 +170,30 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
   const walkOn = opts.walk !== false;
   // No CAM at the raw input: it has no channels of features.
   const baseLayers = (opts.baseCamLayers ?? []).filter((l) => nodeName(g, l) !== g.nodes[0].name);
+  const wanted = opts.layers ? new Set(opts.layers.map((l) => nodeName(g, l))) : undefined;
+  const done = (logits: Float32Array, classIndex: number, maps: Record<string, LayerMap>, baseMaps: Record<string, LayerMap>): Explanation => {
+    assertFiniteMaps(g, maps, `FG-CAM (${opts.base})`);
+    assertFiniteMaps(g, baseMaps, opts.base);
+    timings.total = performance.now() - t0;
+    const probs = softmax(logits);
+    return { backend: runtimeLabel(), base: opts.base, denoise: opts.denoise, classIndex, camLayer, probs, top: topK(probs, 5, labels), maps, baseMaps, timings };
+  };
+  const base = opts.base;
+  if (walkOn && isGradientBased(base) && !opts.denoise) {
+    // Nothing to do in JS between the gradient and the walk: one run does it all.
+    const names = baseLayers.map((l) => nodeName(g, l));
+    const res = await explainOrt(g, xData, opts.classIndex ?? -1, { base, composite: FGCAM, camLayer, wanted, baseLayers: names });
+    assertFiniteScores(g, res.logits, xData);
+    timings.forward = timings.walk = performance.now() - t0;
+    timings.components = 0;
+    const baseMaps = Object.fromEntries(baseLayers.map((l, i) => [l, { ...res.baseMaps[names[i]], layer: l }]));
+    return done(res.logits, res.classIndex, walked(g, camLayer, res), baseMaps);
+  }
   const layers = [...new Set([...(walkOn ? [camLayer] : []), ...baseLayers.map((l) => nodeName(g, l))])];
   // The walk reads the forward's activations: the gradient pass returns them (taps).
-  const wanted = opts.layers ? new Set(opts.layers.map((l) => nodeName(g, l))) : undefined;
   const taps = walkOn ? await walkTaps(g, FGCAM, camLayer, wanted) : [];
-  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, isGradientBased(opts.base), taps);
+  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, false, taps, isGradientBased(base) ? base : undefined);
   assertFiniteScores(g, fw.logits, xData);
-  const probs = softmax(fw.logits);
-  const classIndex = fw.classIndex;
   timings.forward = performance.now() - t0;
   let maps: Record<string, LayerMap> = {};
   if (walkOn) {
@@ -198,10 +215,7 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     baseMaps[layer] = channelSumOf(layer, await componentsAt(g, xData, fw, name, opts), fw.acts.get(name)!.shape);
   }
   timings.baseCams = performance.now() - t3;
-  assertFiniteMaps(g, maps, `FG-CAM (${opts.base})`);
-  assertFiniteMaps(g, baseMaps, opts.base);
-  timings.total = performance.now() - t0;
-  return { backend: runtimeLabel(), base: opts.base, denoise: opts.denoise, classIndex, camLayer, probs, top: topK(probs, 5, labels), maps, baseMaps, timings };
+  return done(fw.logits, fw.classIndex, maps, baseMaps);
 }
 
 /**

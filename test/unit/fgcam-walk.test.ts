@@ -6,7 +6,7 @@ import { GraphBuilder, randomInput, tinyVgg } from '../helpers/graphs';
 import { setup, sum } from '../helpers/backend';
 import { explain, listLayers, detectCamLayer, fgcamWalk } from '../../src/engine/explain';
 import { gradientsOrt } from '../../src/engine/compute';
-import { GRADIENT_WEIGHTS, scorecamComponents } from '../../src/engine/cam/weights';
+import { scorecamComponents } from '../../src/engine/cam/weights';
 import type { Graph } from '../../src/engine/model/graph';
 
 before(setup);
@@ -36,9 +36,9 @@ function mixedNet(): Graph {
 /** Components of class 1 at camLayer, carried down by the compiled FG-CAM walk. */
 async function checkWalk(g: Graph, camLayer: string, base: 'gradcam' | 'scorecam') {
   const x = randomInput(g);
-  const fw = await gradientsOrt(g, x, 1, [camLayer], base === 'gradcam');
+  const fw = await gradientsOrt(g, x, 1, [camLayer], false, [], base === 'gradcam' ? 'gradcam' : undefined);
   const a = fw.acts.get(camLayer)!;
-  const e = base === 'gradcam' ? GRADIENT_WEIGHTS.gradcam(a, fw.grads.get(camLayer)!) : await scorecamComponents(g, x, a, { classIndex: 1, batch: 4 });
+  const e = base === 'gradcam' ? fw.comps.get(camLayer)!.data : await scorecamComponents(g, x, a, { classIndex: 1, batch: 4 });
   const total = sum(e);
   const maps = await fgcamWalk(g, x, camLayer, e, a.shape);
   return { total, maps };

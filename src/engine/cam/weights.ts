@@ -1,66 +1,16 @@
-// Base CAM components on plain data: E = weight ⊙ A at a layer (channels not summed), from the
-// activation A and the gradient ∂y_c/∂A that the compiled gradient pass returns (NHWC, batch
-// 1: hw positions × K channels, channel fastest). Each method only says how it weights A
-// (pytorch-grad-cam's shape); Score-CAM's weights come from batched masked forwards.
+// Score-CAM's components on plain data, E = s_k · A_k (NHWC, batch 1: hw positions × K
+// channels, channel fastest), its weights from batched masked forwards; and the channel sum
+// of components. The gradient-based bases are computed inside the graph (rules/cam-weights.ts).
 import type { Graph } from '../model/graph';
-import type { BaseMethod, LayerMap } from '../types';
+import type { LayerMap } from '../types';
 import type { LayerTensor } from '../compute';
 import { classProbsOrt } from '../compute';
 import { resizeBilinear } from '../image/resize';
-
-type Weights = (a: LayerTensor, g: LayerTensor) => Float32Array;
-
-/** Per channel sums over positions, in float64. */
-function channelSums(t: LayerTensor, f: (v: number, i: number) => number = (v) => v): Float64Array {
-  const [h, w, k] = t.shape;
-  const s = new Float64Array(k);
-  for (let p = 0; p < h * w; p++) for (let c = 0; c < k; c++) s[c] += f(t.data[p * k + c], p * k + c);
-  return s;
-}
 
 /** A [K] weight vector applied to A: E = w_k · A. */
 function scaled(a: LayerTensor, w: ArrayLike<number>): Float32Array {
   const k = a.shape[2];
   return Float32Array.from(a.data, (v, i) => v * w[i % k]);
-}
-
-/** Grad-CAM: α_k = spatial mean of ∂y_c/∂A_k. */
-const gradcam: Weights = (a, g) => {
-  const hw = a.shape[0] * a.shape[1];
-  return scaled(a, Float32Array.from(channelSums(g), (s) => s / hw));
-};
-
-/**
- * Grad-CAM++ (closed form for Y = exp(y_c)): a = g² / (2 g² + Σ_ab A · g³) (0 where g = 0 or
- * the denominator is 0), w_k = Σ_ij a · relu(g). The factor exp(y_c) is left out, as
- * pytorch-grad-cam does (the map only scales).
- */
-const gradcampp: Weights = (a, g) => {
-  const k = a.shape[2];
-  const sumA = channelSums(a);
-  const w = channelSums(g, (gv, i) => {
-    if (gv === 0) return 0;
-    const g2 = gv * gv;
-    const den = 2 * g2 + sumA[i % k] * g2 * gv;
-    return den === 0 ? 0 : (g2 / den) * Math.max(gv, 0);
-  });
-  return scaled(a, w);
-};
-
-/** XGrad-CAM: w_k = Σ_ij (A_ijk / Σ_ab A_abk) · g_ijk (0 where Σ A = 0). */
-const xgradcam: Weights = (a, g) => {
-  const k = a.shape[2];
-  const sumA = channelSums(a);
-  return scaled(a, channelSums(g, (gv, i) => (sumA[i % k] === 0 ? 0 : (gv * a.data[i]) / sumA[i % k])));
-};
-
-/** LayerCAM: elementwise weights relu(g): E = relu(g) ⊙ A. */
-const layercam: Weights = (a, g) => Float32Array.from(a.data, (v, i) => v * Math.max(g.data[i], 0));
-
-export const GRADIENT_WEIGHTS: Record<Exclude<BaseMethod, 'scorecam'>, Weights> = { gradcam, gradcampp, xgradcam, layercam };
-
-export function isGradientBased(base: BaseMethod): base is Exclude<BaseMethod, 'scorecam'> {
-  return base !== 'scorecam';
 }
 
 export interface ScoreCamOptions {

@@ -10,6 +10,7 @@ import { onnx, OnnxBuilder, type Compiled } from './onnx-builder';
 import { emitForward, Forward, fromFlat, innerShape, isSpatialShape } from './forward';
 import { Composite, reversePass, RuleError } from './reverse';
 import { GRADIENT } from '../rules/gradient';
+import { emitChannelSum, emitComponents, type GradientBase } from '../rules/cam-weights';
 
 const INT64 = onnx.TensorProto.DataType.INT64;
 
@@ -75,8 +76,28 @@ export interface GradientRequest {
   layers: string[];
   /** Also ∂y_c/∂A at them. */
   gradients: boolean;
+  /** Also the components of this gradient-based base CAM at them (`comp${i}`, NHWC). */
+  components?: GradientBase;
   /** Node outputs returned as they are inside the graph (`tap${i}`), for a walk program. */
   taps?: string[];
+}
+
+/** ∂y_c/∂A at `layers` (inner layout), by the gradient composite from a one-hot seed at the class. */
+function gradientsAt(f: Forward, cls: string, layers: string[]): Map<string, string> {
+  const { b, g } = f;
+  const seed = seedAt(f, oneHot(b, cls, classCount(g)));
+  const lowest = Math.min(...layers.map((l) => g.nodes.findIndex((n) => n.name === l)));
+  const grads = new Map<string, string>();
+  const wanted = new Set(layers);
+  const rest = reversePass(f, GRADIENT, seed.start, seed.index, lowest, {
+    atPre: seed.atPre,
+    visit: (node, r) => {
+      if (wanted.has(node.name)) grads.set(node.name, r);
+    },
+  });
+  // A layer the logits do not depend on has a zero gradient.
+  for (const l of layers) if (!grads.has(l)) grads.set(l, rest.get(l) ?? b.op('Mul', [f.out.get(l)!, b.scalar(0)]));
+  return grads;
 }
 
 export function buildGradients(g: Graph, req: GradientRequest): Compiled {
@@ -88,22 +109,12 @@ export function buildGradients(g: Graph, req: GradientRequest): Compiled {
   const byName = f.byName;
   req.layers.forEach((l, i) => b.output(`act${i}`, toNhwc(b, f.out.get(l)!, byName.get(l)!)));
   (req.taps ?? []).forEach((t, i) => b.output(`tap${i}`, f.out.get(t)!));
-  if (req.gradients && req.layers.length) {
-    const seed = seedAt(f, oneHot(b, cls, classCount(g)));
-    const lowest = Math.min(...req.layers.map((l) => g.nodes.findIndex((n) => n.name === l)));
-    const grads = new Map<string, string>();
-    const wanted = new Set(req.layers);
-    const rest = reversePass(f, GRADIENT, seed.start, seed.index, lowest, {
-      atPre: seed.atPre,
-      visit: (node, r) => {
-        if (wanted.has(node.name)) grads.set(node.name, r);
-      },
-    });
+  if ((req.gradients || req.components) && req.layers.length) {
+    const grads = gradientsAt(f, cls, req.layers);
     req.layers.forEach((l, i) => {
       const node = byName.get(l)!;
-      // A layer the logits do not depend on has a zero gradient.
-      const r = grads.get(l) ?? rest.get(l) ?? b.op('Mul', [f.out.get(l)!, b.scalar(0)]);
-      b.output(`grad${i}`, toNhwc(b, r, node));
+      if (req.gradients) b.output(`grad${i}`, toNhwc(b, grads.get(l)!, node));
+      if (req.components) b.output(`comp${i}`, toNhwc(b, emitComponents(b, req.components, f.out.get(l)!, grads.get(l)!), node));
     });
   }
   return b.compile();
@@ -155,32 +166,27 @@ function tappedForward(b: OnnxBuilder, g: Graph): Forward {
   return f;
 }
 
-export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
-  const b = new OnnxBuilder();
-  const camIdx = g.nodes.findIndex((n) => n.name === req.camLayer);
-  if (camIdx < 0) throw new Error(`No layer named "${req.camLayer}" in the model`);
-  const f = req.start === 'relevance' ? tappedForward(b, g) : emitForward(b, g, b.input('x', inputDims(g, 1)));
-  const cam = g.nodes[camIdx];
-  let start: Map<string, string>;
-  let from = camIdx;
-  let atPre = new Set<string>();
-  if (req.start === 'relevance') {
-    const s = cam.outputShape;
-    start = new Map([[cam.name, fromNhwc(b, b.input('r', [1, ...s]), cam)]]);
-  } else {
-    const cls = chosenClass(b, f.logits);
-    const seed = seedAt(f, b.op('Mul', [oneHot(b, cls, classCount(g)), f.logits]));
-    ({ start, atPre } = seed);
-    from = seed.index;
-  }
+/**
+ * Emits the reverse pass by `composite` from `start` (tensors at node outputs, placed at
+ * node index `from`) down to the input, with the channel-summed map of every spatial node
+ * at or below camIdx (`wanted` only) as outputs `map${i}`.
+ */
+function emitWalk(
+  f: Forward,
+  composite: Composite,
+  camIdx: number,
+  start: { start: Map<string, string>; index: number; atPre: Set<string> },
+  wanted?: Set<string>,
+): Pick<WalkProgram, 'layers' | 'stopped'> {
+  const { b, g } = f;
   const layers: string[] = [];
   let stopped: WalkProgram['stopped'];
   try {
-    reversePass(f, req.composite, start, from, 0, {
-      atPre,
+    reversePass(f, composite, start.start, start.index, 0, {
+      atPre: start.atPre,
       visit: (node, r) => {
-        if (g.nodes.indexOf(node) > camIdx || !isSpatialShape(node.outputShape) || (req.wanted && !req.wanted.has(node.name))) return;
-        b.output(`map${layers.length}`, b.op('ReduceSum', [r, b.constI([1])], { keepdims: 0 }));
+        if (g.nodes.indexOf(node) > camIdx || !isSpatialShape(node.outputShape) || (wanted && !wanted.has(node.name))) return;
+        b.output(`map${layers.length}`, emitChannelSum(b, r));
         layers.push(node.name);
       },
     });
@@ -188,6 +194,65 @@ export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
     if (!(e instanceof RuleError)) throw e;
     stopped = { node: e.node, cause: e.cause };
   }
-  if (layers.length === 0) b.output('map_none', b.op('Identity', [start.values().next().value!]));
-  return { compiled: b.compile(), layers, taps: f.out instanceof Taps ? f.out.order : [], stopped };
+  if (layers.length === 0) b.output('map_none', b.op('Identity', [start.start.values().next().value!]));
+  return { layers, stopped };
+}
+
+function camIndex(g: Graph, camLayer: string): number {
+  const camIdx = g.nodes.findIndex((n) => n.name === camLayer);
+  if (camIdx < 0) throw new Error(`No layer named "${camLayer}" in the model`);
+  return camIdx;
+}
+
+export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
+  const b = new OnnxBuilder();
+  const camIdx = camIndex(g, req.camLayer);
+  const f = req.start === 'relevance' ? tappedForward(b, g) : emitForward(b, g, b.input('x', inputDims(g, 1)));
+  const cam = g.nodes[camIdx];
+  let start: { start: Map<string, string>; index: number; atPre: Set<string> };
+  if (req.start === 'relevance') {
+    start = { start: new Map([[cam.name, fromNhwc(b, b.input('r', [1, ...cam.outputShape]), cam)]]), index: camIdx, atPre: new Set() };
+  } else {
+    start = seedAt(f, b.op('Mul', [oneHot(b, chosenClass(b, f.logits), classCount(g)), f.logits]));
+  }
+  const walked = emitWalk(f, req.composite, camIdx, start, req.wanted);
+  return { compiled: b.compile(), ...walked, taps: f.out instanceof Taps ? f.out.order : [] };
+}
+
+export interface ExplainRequest {
+  base: GradientBase;
+  composite: Composite;
+  camLayer: string;
+  /** Walk maps wanted (default: every spatial node from camLayer down). */
+  wanted?: Set<string>;
+  /** Layers whose plain base CAM is returned (`base${i}`, [1, h, w]). */
+  baseLayers: string[];
+}
+
+export interface ExplainProgram {
+  compiled: Compiled;
+  /** Output `map${i}` is the walk's channel sum at layers[i] (at the CAM layer: the components'). */
+  layers: string[];
+  stopped?: WalkProgram['stopped'];
+}
+
+/**
+ * A whole explanation with a gradient-based base and no denoising, in one run: forward,
+ * ∂y_c/∂A, the components at the CAM layer, and their walk down to the input. Nothing but
+ * the logits and the maps leaves the graph (a walk fed from a separate gradient run reads
+ * every activation it needs back in: VGG16-BN's are 60 MB).
+ */
+export function buildExplain(g: Graph, req: ExplainRequest): ExplainProgram {
+  const b = new OnnxBuilder();
+  const camIdx = camIndex(g, req.camLayer);
+  const f = emitForward(b, g, b.input('x', inputDims(g, 1)));
+  b.output('logits', f.logits);
+  const cls = chosenClass(b, f.logits);
+  b.output('class', cls, INT64);
+  const grads = gradientsAt(f, cls, [...new Set([req.camLayer, ...req.baseLayers])]);
+  const comp = (l: string) => emitComponents(b, req.base, f.out.get(l)!, grads.get(l)!);
+  const e = comp(req.camLayer);
+  req.baseLayers.forEach((l, i) => b.output(`base${i}`, emitChannelSum(b, l === req.camLayer ? e : comp(l))));
+  const walked = emitWalk(f, req.composite, camIdx, { start: new Map([[req.camLayer, e]]), index: camIdx, atPre: new Set() }, req.wanted);
+  return { compiled: b.compile(), ...walked };
 }
