@@ -66,6 +66,24 @@ export function oihw(op: Extract<Op, { kind: 'conv' | 'depthwise' }>): Float32Ar
 
 export type ConvNode = GraphNode & { op: Extract<Op, { kind: 'conv' | 'depthwise' }> };
 
+/** W, W⁺, W⁻, or zβ's stack [W, −W⁺, −W⁻] on three times the input channels (one conv for its three). */
+export type ConvSign = 'all' | 'pos' | 'neg' | 'beta';
+
+/** OIHW [o, i, kh, kw] -> [o, 3i, kh, kw]: per output channel W, then −W⁺, then −W⁻. */
+function betaStack(w: Float32Array, [o, i, kh, kw]: number[]): Float32Array {
+  const n = i * kh * kw;
+  const out = new Float32Array(3 * w.length);
+  for (let oc = 0; oc < o; oc++) {
+    for (let k = 0; k < n; k++) {
+      const v = w[oc * n + k];
+      out[oc * 3 * n + k] = v;
+      out[oc * 3 * n + n + k] = v > 0 ? -v : 0;
+      out[oc * 3 * n + 2 * n + k] = v < 0 ? -v : 0;
+    }
+  }
+  return out;
+}
+
 const signed = (d: Float32Array, sign: 'all' | 'pos' | 'neg'): Float32Array =>
   sign === 'all' ? d : sign === 'pos' ? d.map((v) => (v > 0 ? v : 0)) : d.map((v) => (v < 0 ? v : 0));
 
@@ -75,15 +93,17 @@ const signed = (d: Float32Array, sign: 'all' | 'pos' | 'neg'): Float32Array =>
  * group ([I, O/group, kh, kw]), so convᵀ runs as a Conv: ONNX Runtime's ConvTranspose was
  * half of a VGG16 walk.
  */
-export function convWeight(f: Forward, node: ConvNode, sign: 'all' | 'pos' | 'neg', adjoint = false): { name: string; dims: number[]; group: number } {
+export function convWeight(f: Forward, node: ConvNode, sign: ConvSign, adjoint = false): { name: string; dims: number[]; group: number } {
   const key = `conv:${node.name}:${sign}${adjoint ? ':adj' : ''}`;
-  const w = oihwShape(node.op);
+  const base = oihwShape(node.op);
+  // 'beta' stacks [W, −W⁺, −W⁻] along the input channels (groups of 1 only).
+  const w = sign === 'beta' ? { dims: [base.dims[0], 3 * base.dims[1], base.dims[2], base.dims[3]], group: 1 } : base;
   const [o, ig, kh, kw] = w.dims;
   const dims = adjoint ? [ig * w.group, o / w.group, kh, kw] : w.dims;
   let name = f.consts.get(key);
   if (!name) {
     const all = () => laidOut(node.op.weight, 'all', () => oihw(node.op));
-    const plain = () => laidOut(node.op.weight, sign, () => signed(all(), sign));
+    const plain = () => laidOut(node.op.weight, sign, () => (sign === 'beta' ? betaStack(all(), base.dims) : signed(all(), sign)));
     const data = adjoint ? laidOut(node.op.weight, `${sign}:adj`, () => flipTransposed(plain(), w.dims, w.group)) : plain();
     name = f.b.constF(data, dims, `${node.name}_W${sign}${adjoint ? 'T' : ''}`);
     f.consts.set(key, name);

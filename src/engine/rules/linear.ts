@@ -1,17 +1,19 @@
 // Conv and dense as one thing: a linear map with its adjoint. z+ and zβ are written once over
 // it; the gradient composite uses the adjoint alone.
 import type { GraphNode } from '../model/graph';
-import { ConvNode, convAttrs, convWeight, denseWeight, fromFlat, toFlat } from '../compile/forward';
+import { ConvNode, convAttrs, convWeight, denseWeight, fromFlat, toFlat, type ConvSign } from '../compile/forward';
 import type { RuleContext } from '../compile/reverse';
 import { safeDiv } from './tensors';
 
 export type Sign = 'all' | 'pos' | 'neg';
 
 export interface LinearMap {
-  /** The map without bias, with W, W⁺ or W⁻, on a tensor of the node's input shape. */
-  apply(x: string, sign: Sign): string;
+  /** Convs of one group: zβ's three maps as one, on [X, L, H] stacked along channels. */
+  stacked: boolean;
+  /** The map without bias, with W, W⁺ or W⁻ (or, stacked, 'beta'), on a tensor of the node's input shape. */
+  apply(x: string, sign: ConvSign): string;
   /** Its adjoint (the gradient of apply w.r.t. x), back in the input's layout. */
-  adjoint(s: string, sign: Sign): string;
+  adjoint(s: string, sign: ConvSign): string;
 }
 
 export function isLinear(n: GraphNode): boolean {
@@ -22,10 +24,15 @@ export function linearMap(c: RuleContext): LinearMap {
   const { b, f, node } = c;
   const inShape = c.inShapes[0];
   if (node.op.kind === 'dense') {
+    const weight = (sign: ConvSign) => {
+      if (sign === 'beta') throw new Error(`${node.name}: a dense map has no stacked form`);
+      return denseWeight(f, node, sign);
+    };
     return {
-      apply: (x, sign) => b.op('MatMul', [toFlat(b, x, inShape), denseWeight(f, node, sign)]),
+      stacked: false,
+      apply: (x, sign) => b.op('MatMul', [toFlat(b, x, inShape), weight(sign)]),
       // The same initializer, transposed by Gemm: no second copy of the weights.
-      adjoint: (s, sign) => fromFlat(b, b.op('Gemm', [s, denseWeight(f, node, sign)], { transB: 1 }), inShape),
+      adjoint: (s, sign) => fromFlat(b, b.op('Gemm', [s, weight(sign)], { transB: 1 }), inShape),
     };
   }
   if (node.op.kind !== 'conv' && node.op.kind !== 'depthwise') throw new Error(`${node.name} is not a linear map`);
@@ -48,6 +55,7 @@ export function linearMap(c: RuleContext): LinearMap {
   const adjPads = [dh * (kh - 1) - pads[0], dw * (kw - 1) - pads[1], dh * (kh - 1) - pads[2], dw * (kw - 1) - pads[3]];
   const asConv = cn.op.strides[0] === 1 && cn.op.strides[1] === 1 && adjPads.every((p) => p >= 0);
   return {
+    stacked: attrs.group === 1,
     apply: (x, sign) => b.op('Conv', [x, convWeight(f, cn, sign).name], attrs),
     adjoint: (s, sign) =>
       asConv
@@ -77,6 +85,15 @@ export function zPlus(c: RuleContext, m: LinearMap, x: string, mayBeNegative: bo
  */
 export function zBeta(c: RuleContext, m: LinearMap, x: string, low: string, high: string): string {
   const { b, rOut } = c;
+  if (m.stacked) {
+    // One conv each way on [X, L, H] with [W, −W⁺, −W⁻]: the same sums, a third of the
+    // passes over the largest tensors of the walk.
+    const xlh = b.op('Concat', [x, low, high], { axis: 1 });
+    const s = safeDiv(b, rOut, m.apply(xlh, 'beta'));
+    const [h, w, ch] = c.inShapes[0];
+    const parts = b.op('Reshape', [b.op('Mul', [xlh, m.adjoint(s, 'beta')]), b.constI([1, 3, ch, h, w])]);
+    return b.op('ReduceSum', [parts, b.constI([1])], { keepdims: 0 });
+  }
   const z = b.op('Sub', [b.op('Sub', [m.apply(x, 'all'), m.apply(low, 'pos')]), m.apply(high, 'neg')]);
   const s = safeDiv(b, rOut, z);
   const t = b.op('Sub', [b.op('Mul', [x, m.adjoint(s, 'all')]), b.op('Mul', [low, m.adjoint(s, 'pos')])]);
