@@ -273,7 +273,8 @@ async function main(): Promise<void> {
     const warm = await timeExplain(g, x);
     await timeExplain(g, x, undefined, [INPUT]);
     log(`bench: sessions built (forward, explain) in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
-    const js = { forward: [] as number[], input: [] as number[], all: [] as number[], scorecam: [] as number[], curves: [] as number[], fwdPart: [] as number[], compPart: [] as number[], walkPart: [] as number[] };
+    const js = { forward: [] as number[], input: [] as number[], all: [] as number[], scorecam: [] as number[], curves: [] as number[] };
+    const parts: Record<string, number[]> = {};
     const tr: TorchRound[] = [];
     const layers = { n: 0 };
     let scoreTimed = 0;
@@ -281,9 +282,7 @@ async function main(): Promise<void> {
       js.forward.push(await timeForward(g, x));
       const e1 = await timeExplain(g, x, undefined, [INPUT]);
       js.input.push(e1.ms);
-      js.fwdPart.push(e1.parts.forward);
-      js.compPart.push(e1.parts.components);
-      js.walkPart.push(e1.parts.walk);
+      for (const [k, v] of Object.entries(e1.parts)) if (k !== 'total') (parts[k] ??= []).push(v);
       js.all.push((await timeExplain(g, x, layers)).ms);
       if (a.scorecam) {
         const s = await timeScorecam(g, x, a.scorecamLimit, 16);
@@ -318,7 +317,7 @@ async function main(): Promise<void> {
         torchRuns: tr.map((t) => t.scorecam_components_ms ?? NaN),
       });
     }
-    const split = `JS explain split (median): forward ${median(js.fwdPart).toFixed(0)} ms, components ${median(js.compPart).toFixed(0)} ms, walk ${median(js.walkPart).toFixed(0)} ms`;
+    const split = `JS explain split (median): ${Object.entries(parts).map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`).join(', ')}`;
     const who = `JS: ${backend.name}, ${backend.threads} thread(s); PyTorch: ${tr[0] ? `${tr[0].torch_version}, ${tr[0].threads} thread(s)` : 'not run'}`;
     if (!a.json) {
       process.stdout.write(`\nVGG16-BN 224x224, seeded weights, median and best of ${a.runs} alternating rounds\n${who}\n${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}\n\n`);
@@ -337,7 +336,7 @@ async function main(): Promise<void> {
         js_runs: r.jsRuns.map((v) => +v.toFixed(1)),
         torch_runs: r.torchRuns?.map((v) => +v.toFixed(1)),
       })),
-      js_split_ms: { forward: +median(js.fwdPart).toFixed(1), components: +median(js.compPart).toFixed(1), walk: +median(js.walkPart).toFixed(1) },
+      js_split_ms: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, +median(v).toFixed(1)])),
     };
     disposeModel(g);
   }

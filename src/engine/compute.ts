@@ -2,7 +2,7 @@
 // activations and gradients at layers, and reverse passes by a composite. Each builds its
 // graph once per model and request and keeps the session (runtime.ts).
 import type { Graph } from './model/graph';
-import { buildExplain, buildGradients, buildPredict, buildWalk, WalkProgram } from './compile/programs';
+import { buildExplain, buildGradients, buildPredict, buildScoreCam, buildWalk, WalkProgram } from './compile/programs';
 import type { GradientBase } from './rules/cam-weights';
 import type { Composite } from './compile/reverse';
 import { cachedProgram, type Fetched } from './runtime';
@@ -45,6 +45,18 @@ export async function classProbsOrt(
     onBatch?.(start + n, count);
   }
   return out;
+}
+
+/** Score-CAM: the class-c softmax of x masked by each of `chans` (channels of a, upsampled and min-max normalised in the graph). */
+export async function scoreCamProbsOrt(g: Graph, x: Float32Array, a: LayerTensor, chans: number[], c: number): Promise<Float32Array> {
+  const p = await cachedProgram(g, `scorecam:${a.shape.join('x')}`, () => buildScoreCam(g, a.shape));
+  const out = await p.run({
+    x: { data: x, dims: [1, ...g.inputShape] },
+    a: { data: a.data, dims: [1, ...a.shape] },
+    chans: { data: BigInt64Array.from(chans, BigInt), dims: [chans.length] },
+    cls: { data: BigInt64Array.of(BigInt(c)), dims: [1] },
+  });
+  return out.p.data;
 }
 
 export interface LayerTensor {

@@ -180,12 +180,11 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
   };
   const base = opts.base;
   if (walkOn && isGradientBased(base) && !opts.denoise) {
-    // Nothing to do in JS between the gradient and the walk: one run does it all.
+    // Nothing to do in JS between the gradient and the walk: one run does it all (timings: `run`).
     const names = baseLayers.map((l) => nodeName(g, l));
     const res = await explainOrt(g, xData, opts.classIndex ?? -1, { base, composite: FGCAM, camLayer, wanted, baseLayers: names });
     assertFiniteScores(g, res.logits, xData);
-    timings.forward = timings.walk = performance.now() - t0;
-    timings.components = 0;
+    timings.run = performance.now() - t0;
     const baseMaps = Object.fromEntries(baseLayers.map((l, i) => [l, { ...res.baseMaps[names[i]], layer: l }]));
     return done(res.logits, res.classIndex, walked(g, camLayer, res), baseMaps);
   }

@@ -68,6 +68,6 @@ export interface Explanation {
   maps: Record<string, LayerMap>;
   /** Plain base CAM (components at the layer, channel sum, before ReLU) at requested layers. */
   baseMaps: Record<string, LayerMap>;
-  /** Milliseconds: forward, components, walk, total. */
+  /** Milliseconds: forward, components, walk, baseCams, total; or `run` and total where one graph run did it all. */
   timings: Record<string, number>;
 }

@@ -206,7 +206,7 @@ describe(`architectures beyond VGG (backend: ${process.env.FGCAM_BACKEND ?? 'aut
         assertMapsOk(ex.maps, cam);
         const [h, w] = g.inputShape;
         assert.equal(ex.maps[INPUT].raw.length, h * w);
-        note(`explain to the input: ${ms.toFixed(0)} ms (forward ${ex.timings.forward.toFixed(0)}, components ${ex.timings.components.toFixed(0)}, walk ${ex.timings.walk.toFixed(0)}); class ${ex.classIndex} p=${ex.top[0].prob.toFixed(3)}`);
+        note(`explain to the input: ${ms.toFixed(0)} ms (${Object.entries(ex.timings).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}); class ${ex.classIndex} p=${ex.top[0].prob.toFixed(3)}`);
         // With biases, relevance is not conserved exactly (see below): report how much arrives.
         const eTotal = sum(ex.maps[cam].raw);
         note(`with biases: sum(input map) / sum(components) = ${fmt(sum(ex.maps[INPUT].raw) / eTotal)}`);

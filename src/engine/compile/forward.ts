@@ -283,12 +283,12 @@ function emitOp(f: Forward, node: GraphNode, ins: string[]): string {
 }
 
 /**
- * Emits the forward pass of g into b, reading `xNhwc` ([N, h, w, c]). Every node is emitted
- * (ORT drops what no output needs).
+ * Emits the forward pass of g into b, reading `x`: [N, h, w, c], or, with `nchw`, a tensor
+ * already inside the graph's layout. Every node is emitted (ORT drops what no output needs).
  */
-export function emitForward(b: OnnxBuilder, g: Graph, xNhwc: string): Forward {
+export function emitForward(b: OnnxBuilder, g: Graph, x: string, nchw = false): Forward {
   const f: Forward = { b, g, byName: new Map(g.nodes.map((n) => [n.name, n])), consts: new Map(), out: new Map(), pre: new Map(), x: '', logits: '' };
-  f.x = b.op('Transpose', [xNhwc], { perm: [0, 3, 1, 2] });
+  f.x = nchw ? x : b.op('Transpose', [x], { perm: [0, 3, 1, 2] });
   let logits: string | undefined;
   for (const n of g.nodes) {
     if (n.op.kind === 'input') {
