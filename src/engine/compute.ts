@@ -1,7 +1,7 @@
 // The engine's compiled jobs on ONNX Runtime, plain data in and out: batched predictions,
 // activations and gradients at layers, and reverse passes by a composite. Each builds its
 // graph once per model and request and keeps the session (runtime.ts).
-import type { Graph } from './model/graph';
+import { nodeByName, type Graph } from './model/graph';
 import { buildExplain, buildGradients, buildPredict, buildScoreCam, buildWalk, WalkProgram } from './compile/programs';
 import type { GradientBase } from './rules/cam-weights';
 import type { Composite } from './compile/reverse';
@@ -170,15 +170,16 @@ export interface ExplainResult extends WalkResult {
 }
 
 /**
- * A whole explanation in one run (gradient-based base, no denoising): logits, class, FG-CAM's
- * walk from the components at camLayer (maps keyed by node name; at camLayer the components'
- * channel sum), and the plain base CAM at baseLayers.
+ * A whole explanation in one run: logits, class, FG-CAM's walk (maps keyed by node name; at
+ * camLayer the components' channel sum) and the plain base CAM at baseLayers. The walk starts
+ * from the graph's own components of `base`, or from `r` (NHWC at camLayer) when given.
  */
 export async function explainOrt(
   g: Graph,
   x: Float32Array,
   classIndex: number,
   req: { base: GradientBase; composite: Composite; camLayer: string; wanted?: Set<string>; baseLayers: string[] },
+  r?: LayerTensor,
 ): Promise<ExplainResult> {
   const only = req.wanted ? [...req.wanted].sort().join('\u0000') : '*';
   const key = `explain:${req.base}:${req.composite.name}:${req.camLayer}:${only}:${req.baseLayers.join('\u0000')}`;
@@ -187,7 +188,13 @@ export async function explainOrt(
     return { compiled: e.compiled, meta: { layers: e.layers, stopped: e.stopped, taps: [] } satisfies WalkMeta };
   });
   const info = p.meta as WalkMeta;
-  const out = await p.run({ x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } });
+  const cam = nodeByName(g, req.camLayer).outputShape;
+  const out = await p.run({
+    x: { data: x, dims: [1, ...g.inputShape] },
+    cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] },
+    r: { data: r?.data ?? new Float32Array(cam.reduce((a, d) => a * d, 1)), dims: [1, ...cam] },
+    useR: { data: Uint8Array.of(r ? 1 : 0), dims: [1], type: 'bool' },
+  });
   return {
     logits: out.logits.data,
     classIndex: out.class.data[0],

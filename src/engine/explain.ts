@@ -11,7 +11,7 @@ import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
 import { backendName } from './backend';
 import { assertClassifier, assertFiniteLogits, assertFiniteMaps, assertFiniteScores } from './finite';
 import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
-import { explainOrt, gradientsOrt, walkOrt, walkTaps, type WalkResult } from './compute';
+import { explainOrt, gradientsOrt, walkOrt, type LayerTensor, type WalkResult } from './compute';
 import type { Fetched } from './runtime';
 import type { Composite } from './compile/reverse';
 import { FGCAM } from './rules/fgcam';
@@ -179,42 +179,48 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     return { backend: runtimeLabel(), base: opts.base, denoise: opts.denoise, classIndex, camLayer, probs, top: topK(probs, 5, labels), maps, baseMaps, timings };
   };
   const base = opts.base;
-  if (walkOn && isGradientBased(base) && !opts.denoise) {
-    // Nothing to do in JS between the gradient and the walk: one run does it all (timings: `run`).
-    const names = baseLayers.map((l) => nodeName(g, l));
-    const res = await explainOrt(g, xData, opts.classIndex ?? -1, { base, composite: FGCAM, camLayer, wanted, baseLayers: names });
-    assertFiniteScores(g, res.logits, xData);
-    timings.run = performance.now() - t0;
-    const baseMaps = Object.fromEntries(baseLayers.map((l, i) => [l, { ...res.baseMaps[names[i]], layer: l }]));
-    return done(res.logits, res.classIndex, walked(g, camLayer, res), baseMaps);
+  const names = baseLayers.map((l) => nodeName(g, l));
+  if (walkOn) {
+    // One compiled run: forward, gradient, components and walk. What JS must compute first
+    // (Score-CAM's weights, denoising) comes from a gradient run and is walked by the same graph.
+    const req = { base: isGradientBased(base) ? base : 'gradcam', composite: FGCAM, camLayer, wanted, baseLayers: isGradientBased(base) ? names : [] } as const;
+    let r: LayerTensor | undefined;
+    let fw: GradientResult | undefined;
+    if (!isGradientBased(base) || opts.denoise) {
+      fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, [camLayer, ...(isGradientBased(base) ? [] : names)], false, [], isGradientBased(base) ? base : undefined);
+      assertFiniteScores(g, fw.logits, xData);
+      timings.forward = performance.now() - t0;
+      const t1 = performance.now();
+      const a = fw.acts.get(camLayer)!;
+      let e = await componentsAt(g, xData, fw, camLayer, opts);
+      if (opts.denoise) e = denoiseComponents(e, a.shape[0] * a.shape[1], a.shape[2]);
+      r = { data: e, shape: a.shape };
+      timings.components = performance.now() - t1;
+    }
+    const t2 = performance.now();
+    const res = await explainOrt(g, xData, fw?.classIndex ?? opts.classIndex ?? -1, req, r);
+    if (!fw) assertFiniteScores(g, res.logits, xData);
+    timings[fw ? 'walk' : 'run'] = performance.now() - t2;
+    const maps = walked(g, camLayer, res);
+    const t3 = performance.now();
+    const baseMaps: Record<string, LayerMap> = {};
+    for (let i = 0; i < baseLayers.length; i++) {
+      const m = isGradientBased(base) ? res.baseMaps[names[i]] : channelSumOf(names[i], await componentsAt(g, xData, fw!, names[i], opts), fw!.acts.get(names[i])!.shape);
+      baseMaps[baseLayers[i]] = { ...m, layer: baseLayers[i] };
+    }
+    timings.baseCams = performance.now() - t3;
+    return done(res.logits, res.classIndex, maps, baseMaps);
   }
-  const layers = [...new Set([...(walkOn ? [camLayer] : []), ...baseLayers.map((l) => nodeName(g, l))])];
-  // The walk reads the forward's activations: the gradient pass returns them (taps).
-  const taps = walkOn ? await walkTaps(g, FGCAM, camLayer, wanted) : [];
-  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, layers, false, taps, isGradientBased(base) ? base : undefined);
+  // Base CAMs alone.
+  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, names, false, [], isGradientBased(base) ? base : undefined);
   assertFiniteScores(g, fw.logits, xData);
   timings.forward = performance.now() - t0;
-  let maps: Record<string, LayerMap> = {};
-  if (walkOn) {
-    const t1 = performance.now();
-    const a = fw.acts.get(camLayer)!;
-    let e = await componentsAt(g, xData, fw, camLayer, opts);
-    if (opts.denoise) e = denoiseComponents(e, a.shape[0] * a.shape[1], a.shape[2]);
-    timings.components = performance.now() - t1;
-    const t2 = performance.now();
-    maps = await fgcamWalk(g, xData, camLayer, e, a.shape, FGCAM, fw.taps, wanted);
-    // At the CAM layer the map is the components' channel sum: the same numbers as its base CAM.
-    if (!wanted || wanted.has(camLayer)) maps[camLayer] = channelSumOf(camLayer, e, a.shape);
-    timings.walk = performance.now() - t2;
-  }
-  const t3 = performance.now();
   const baseMaps: Record<string, LayerMap> = {};
-  for (const layer of baseLayers) {
-    const name = nodeName(g, layer);
-    baseMaps[layer] = channelSumOf(layer, await componentsAt(g, xData, fw, name, opts), fw.acts.get(name)!.shape);
+  for (let i = 0; i < baseLayers.length; i++) {
+    baseMaps[baseLayers[i]] = channelSumOf(baseLayers[i], await componentsAt(g, xData, fw, names[i], opts), fw.acts.get(names[i])!.shape);
   }
-  timings.baseCams = performance.now() - t3;
-  return done(fw.logits, fw.classIndex, maps, baseMaps);
+  timings.baseCams = performance.now() - t0 - timings.forward;
+  return done(fw.logits, fw.classIndex, {}, baseMaps);
 }
 
 /**

@@ -93,13 +93,21 @@ export function runtimeLabel(): string {
 }
 
 export interface Feed {
-  data: Float32Array | BigInt64Array;
+  data: Float32Array | BigInt64Array | Uint8Array;
   dims: number[];
+  /** Uint8Array data: 'bool' (default 'uint8'). */
+  type?: 'bool';
 }
 
 export interface Fetched {
   data: Float32Array;
   dims: number[];
+}
+
+function tensorOf(ort: Ort, v: Feed): ortTypes.Tensor {
+  if (v.data instanceof BigInt64Array) return new ort.Tensor('int64', v.data, v.dims);
+  if (v.data instanceof Uint8Array) return new ort.Tensor(v.type ?? 'uint8', v.data, v.dims);
+  return new ort.Tensor('float32', v.data, v.dims);
 }
 
 /** One compiled graph with its session. */
@@ -114,7 +122,7 @@ export class Program {
 
   async run(feeds: Record<string, Feed>, outputs?: string[]): Promise<Record<string, Fetched>> {
     const t: Record<string, ortTypes.Tensor> = { ...this.consts };
-    for (const [k, v] of Object.entries(feeds)) t[k] = new this.ort.Tensor(v.data instanceof BigInt64Array ? 'int64' : 'float32', v.data, v.dims);
+    for (const [k, v] of Object.entries(feeds)) t[k] = tensorOf(this.ort, v);
     const res = outputs ? await this.session.run(t, outputs) : await this.session.run(t);
     const out: Record<string, Fetched> = {};
     for (const [k, v] of Object.entries(res)) {

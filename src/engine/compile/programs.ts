@@ -264,22 +264,27 @@ export interface ExplainProgram {
 }
 
 /**
- * A whole explanation with a gradient-based base and no denoising, in one run: forward,
- * ∂y_c/∂A, the components at the CAM layer, and their walk down to the input. Nothing but
- * the logits and the maps leaves the graph (a walk fed from a separate gradient run reads
- * every activation it needs back in: VGG16-BN's are 60 MB).
+ * A whole explanation in one run: forward, ∂y_c/∂A, the base's components at the CAM layer,
+ * and their walk down to the input. Nothing but the logits and the maps leaves the graph (a
+ * walk fed from a separate run reads every activation it needs back in: VGG16-BN's are
+ * 60 MB). Inputs `x`, `cls`, and `r` ([1, h, w, K] NHWC at the CAM layer) with `useR` (bool
+ * [1]): walk r instead of the graph's components, for what JS computes between two runs
+ * (denoising, Score-CAM). One session serves both, so the model's kernels are held once.
  */
 export function buildExplain(g: Graph, req: ExplainRequest): ExplainProgram {
   const b = new OnnxBuilder();
   const camIdx = camIndex(g, req.camLayer);
+  const cam = g.nodes[camIdx];
   const f = emitForward(b, g, b.input('x', inputDims(g, 1)));
   b.output('logits', f.logits);
   const cls = chosenClass(b, f.logits);
   b.output('class', cls, INT64);
   const grads = gradientsAt(f, cls, [...new Set([req.camLayer, ...req.baseLayers])]);
   const comp = (l: string) => emitComponents(b, req.base, f.out.get(l)!, grads.get(l)!);
-  const e = comp(req.camLayer);
-  req.baseLayers.forEach((l, i) => b.output(`base${i}`, emitChannelSum(b, l === req.camLayer ? e : comp(l))));
+  const own = comp(req.camLayer);
+  req.baseLayers.forEach((l, i) => b.output(`base${i}`, emitChannelSum(b, l === req.camLayer ? own : comp(l))));
+  const given = fromNhwc(b, b.input('r', [1, ...cam.outputShape]), cam);
+  const e = b.op('Where', [b.input('useR', [1], onnx.TensorProto.DataType.BOOL), given, own]);
   const walked = emitWalk(f, req.composite, camIdx, { start: new Map([[req.camLayer, e]]), index: camIdx, atPre: new Set() }, req.wanted);
   return { compiled: b.compile(), ...walked };
 }
