@@ -2,8 +2,9 @@
 // side by side in one run, on the same seeded VGG16-BN at 224x224. See bench/README.md.
 //
 //   node dist/bench.js [--runs N] [--threads N] [--scorecam] [--scorecam-limit N] [--curves]
-//                      [--arch] [--no-torch] [--no-demo] [--json] [--review | --no-review]
-//   (--review: only the dataset-review cases, bench/review.ts; --no-review: without them)
+//                      [--arch] [--cli] [--no-torch] [--no-demo] [--json] [--review | --no-review]
+//   (--review: only the dataset-review cases, bench/review.ts; --no-review: without them;
+//    --cli: `fgcam explain` on 7 photos against a literal PyTorch port, bench/cli-bench.ts)
 //
 // Rounds alternate JS and PyTorch (after a JS warm-up; each PyTorch process warms up itself),
 // so that both sides see the same machine load; the table shows medians over the rounds and
@@ -22,6 +23,7 @@ import { gradientsOrt, predictOrt } from '../src/engine/compute';
 import { scorecamComponents } from '../src/engine/cam/weights';
 import { deletionInsertion } from '../src/engine/metrics/curves';
 import { benchReview } from './review';
+import { benchCli } from './cli-bench';
 
 interface Args {
   runs: number;
@@ -33,12 +35,13 @@ interface Args {
   demo: boolean;
   json: boolean;
   curves: boolean;
+  cli: boolean;
   /** 'only': just the dataset-review cases; false: without them. */
   review: boolean | 'only';
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { runs: 3, threads: 0, scorecam: false, scorecamLimit: 0, arch: false, torch: true, demo: true, json: false, curves: false, review: true };
+  const a: Args = { runs: 3, threads: 0, scorecam: false, scorecamLimit: 0, arch: false, torch: true, demo: true, json: false, curves: false, cli: false, review: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const num = () => {
@@ -55,6 +58,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--no-demo') a.demo = false;
     else if (k === '--json') a.json = true;
     else if (k === '--curves') a.curves = true;
+    else if (k === '--cli') a.cli = true;
     else if (k === '--review') a.review = 'only';
     else if (k === '--no-review') a.review = false;
     else if (k === '--help' || k === '-h') {
@@ -340,6 +344,12 @@ async function main(): Promise<void> {
     };
     disposeModel(g);
   }
+
+  if (a.cli && py && fs.existsSync(path.join(vggDir, 'model.json'))) {
+    const rows = benchCli(py, path.join(vggDir, 'model.json'), a.runs, log);
+    result.cli = rows.map((r) => ({ what: r.what, js_ms: +r.js.toFixed(0), torch_ms: +r.torch.toFixed(0), ratio: +(r.js / r.torch).toFixed(3), js_runs: r.jsRuns.map(Math.round), torch_runs: r.torchRuns.map(Math.round) }));
+    if (!a.json) process.stdout.write(`\nWhole processes, median of ${a.runs} alternating rounds (PyTorch: a literal port, bench/torch_cli_port.py)\n\n${table(rows)}\n`);
+  } else if (a.cli) log('bench: --cli needs python3-torch and the VGG16-BN export: skipped');
 
   const others: Array<Record<string, number | string>> = [];
   const demo = path.join(root, 'models', 'fashion-vgg', 'model.json');

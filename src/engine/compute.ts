@@ -115,11 +115,6 @@ function walkProgram(g: Graph, composite: Composite, camLayer: string, kind: 're
   });
 }
 
-/** The forward activations a walk from camLayer by `composite` reads (to ask a gradient pass for). */
-export async function walkTaps(g: Graph, composite: Composite, camLayer: string, wanted?: Set<string>): Promise<string[]> {
-  return ((await walkProgram(g, composite, camLayer, 'relevance', wanted)).meta as WalkMeta).taps;
-}
-
 /**
  * A reverse pass by `composite`: from relevance `r` (NHWC) at camLayer, or, without r, from
  * y_c at the logit (class c). Returns the channel-summed map at every spatial layer from
