@@ -3,9 +3,9 @@
 // graph once per model and request and keeps the session (runtime.ts).
 import { nodeByName, type Graph } from './model/graph';
 import { buildExplain, buildGradients, buildPredict, buildScoreCam, buildWalk, WalkProgram } from './compile/programs';
-import type { GradientBase } from './rules/cam-weights';
+import { GRADIENT_BASES, type GradientBase } from './rules/cam-weights';
 import type { Composite } from './compile/reverse';
-import { cachedProgram, type Fetched } from './runtime';
+import { cachedProgram, type Feed, type Fetched } from './runtime';
 import type { LayerMap } from './types';
 
 export interface Batch {
@@ -45,6 +45,11 @@ export async function classProbsOrt(
     onBatch?.(start + n, count);
   }
   return out;
+}
+
+/** The graphs' `base` input: the index of a gradient-based base. */
+function baseFeed(base: GradientBase): Feed {
+  return { data: BigInt64Array.of(BigInt(GRADIENT_BASES.indexOf(base))), dims: [1] };
 }
 
 /** Score-CAM: the class-c softmax of x masked by each of `chans` (channels of a, upsampled and min-max normalised in the graph). */
@@ -90,9 +95,11 @@ export async function gradientsOrt(
   taps: string[] = [],
   components?: GradientBase,
 ): Promise<GradientResult> {
-  const key = `grad:${gradients}:${components ?? ''}:${layers.join('\u0000')}:${taps.join('\u0000')}`;
-  const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients, components, taps }));
-  const out = await p.run({ x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } });
+  const key = `grad:${gradients}:${components !== undefined}:${layers.join('\u0000')}:${taps.join('\u0000')}`;
+  const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients, components: components !== undefined, taps }));
+  const feeds: Parameters<typeof p.run>[0] = { x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } };
+  if (components && layers.length) feeds.base = baseFeed(components);
+  const out = await p.run(feeds);
   const shapeOf = (i: number, kind: string) => out[`${kind}${i}`].dims.slice(1) as [number, number, number];
   const acts = new Map(layers.map((l, i) => [l, { data: out[`act${i}`].data, shape: shapeOf(i, 'act') }]));
   const grads = new Map(gradients ? layers.map((l, i) => [l, { data: out[`grad${i}`].data, shape: shapeOf(i, 'grad') }]) : []);
@@ -177,7 +184,7 @@ export async function explainOrt(
   r?: LayerTensor,
 ): Promise<ExplainResult> {
   const only = req.wanted ? [...req.wanted].sort().join('\u0000') : '*';
-  const key = `explain:${req.base}:${req.composite.name}:${req.camLayer}:${only}:${req.baseLayers.join('\u0000')}`;
+  const key = `explain:${req.composite.name}:${req.camLayer}:${only}:${req.baseLayers.join('\u0000')}`;
   const p = await cachedProgram(g, key, () => {
     const e = buildExplain(g, req);
     return { compiled: e.compiled, meta: { layers: e.layers, stopped: e.stopped, taps: [] } satisfies WalkMeta };
@@ -187,6 +194,7 @@ export async function explainOrt(
   const out = await p.run({
     x: { data: x, dims: [1, ...g.inputShape] },
     cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] },
+    base: baseFeed(req.base),
     r: { data: r?.data ?? new Float32Array(cam.reduce((a, d) => a * d, 1)), dims: [1, ...cam] },
     useR: { data: Uint8Array.of(r ? 1 : 0), dims: [1], type: 'bool' },
   });

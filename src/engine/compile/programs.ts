@@ -11,7 +11,7 @@ import { emitForward, Forward, fromFlat, innerShape, isSpatialShape } from './fo
 import { Composite, reversePass, RuleError } from './reverse';
 import { GRADIENT } from '../rules/gradient';
 import { safeDiv } from '../rules/tensors';
-import { emitChannelSum, emitComponents, type GradientBase } from '../rules/cam-weights';
+import { emitChannelSum, emitComponents } from '../rules/cam-weights';
 
 const INT64 = onnx.TensorProto.DataType.INT64;
 
@@ -103,8 +103,8 @@ export interface GradientRequest {
   layers: string[];
   /** Also ∂y_c/∂A at them. */
   gradients: boolean;
-  /** Also the components of this gradient-based base CAM at them (`comp${i}`, NHWC). */
-  components?: GradientBase;
+  /** Also the components of a gradient-based base CAM at them (`comp${i}`, NHWC; the base is the input `base`). */
+  components?: boolean;
   /** Node outputs returned as they are inside the graph (`tap${i}`), for a walk program. */
   taps?: string[];
 }
@@ -138,10 +138,11 @@ export function buildGradients(g: Graph, req: GradientRequest): Compiled {
   (req.taps ?? []).forEach((t, i) => b.output(`tap${i}`, f.out.get(t)!));
   if ((req.gradients || req.components) && req.layers.length) {
     const grads = gradientsAt(f, cls, req.layers);
+    const baseIdx = req.components ? b.input('base', [1], INT64) : '';
     req.layers.forEach((l, i) => {
       const node = byName.get(l)!;
       if (req.gradients) b.output(`grad${i}`, toNhwc(b, grads.get(l)!, node));
-      if (req.components) b.output(`comp${i}`, toNhwc(b, emitComponents(b, req.components, f.out.get(l)!, grads.get(l)!), node));
+      if (req.components) b.output(`comp${i}`, toNhwc(b, emitComponents(b, baseIdx, f.out.get(l)!, grads.get(l)!), node));
     });
   }
   return b.compile();
@@ -247,7 +248,6 @@ export function buildWalk(g: Graph, req: WalkRequest): WalkProgram {
 }
 
 export interface ExplainRequest {
-  base: GradientBase;
   composite: Composite;
   camLayer: string;
   /** Walk maps wanted (default: every spatial node from camLayer down). */
@@ -267,9 +267,10 @@ export interface ExplainProgram {
  * A whole explanation in one run: forward, ∂y_c/∂A, the base's components at the CAM layer,
  * and their walk down to the input. Nothing but the logits and the maps leaves the graph (a
  * walk fed from a separate run reads every activation it needs back in: VGG16-BN's are
- * 60 MB). Inputs `x`, `cls`, and `r` ([1, h, w, K] NHWC at the CAM layer) with `useR` (bool
- * [1]): walk r instead of the graph's components, for what JS computes between two runs
- * (denoising, Score-CAM). One session serves both, so the model's kernels are held once.
+ * 60 MB). Inputs `x`, `cls`, `base` (int64 [1], the gradient-based base, GRADIENT_BASES), and
+ * `r` ([1, h, w, K] NHWC at the CAM layer) with `useR` (bool [1]): walk r instead of the graph's
+ * components, for what JS computes between two runs (denoising, Score-CAM). One session serves
+ * every base and class, so the model's kernels are held once.
  */
 export function buildExplain(g: Graph, req: ExplainRequest): ExplainProgram {
   const b = new OnnxBuilder();
@@ -280,7 +281,8 @@ export function buildExplain(g: Graph, req: ExplainRequest): ExplainProgram {
   const cls = chosenClass(b, f.logits);
   b.output('class', cls, INT64);
   const grads = gradientsAt(f, cls, [...new Set([req.camLayer, ...req.baseLayers])]);
-  const comp = (l: string) => emitComponents(b, req.base, f.out.get(l)!, grads.get(l)!);
+  const baseIdx = b.input('base', [1], INT64);
+  const comp = (l: string) => emitComponents(b, baseIdx, f.out.get(l)!, grads.get(l)!);
   const own = comp(req.camLayer);
   req.baseLayers.forEach((l, i) => b.output(`base${i}`, emitChannelSum(b, l === req.camLayer ? own : comp(l))));
   const given = fromNhwc(b, b.input('r', [1, ...cam.outputShape]), cam);

@@ -39,8 +39,17 @@ const WEIGHTS: Record<GradientBase, Weights> = {
   layercam: (b, a, g) => b.op('Mul', [a, b.op('Relu', [g])]),
 };
 
-export function emitComponents(b: OnnxBuilder, base: GradientBase, a: string, g: string): string {
-  return WEIGHTS[base](b, a, g);
+/** The gradient-based bases in the order of the graphs' `base` input. */
+export const GRADIENT_BASES: readonly GradientBase[] = ['gradcam', 'gradcampp', 'xgradcam', 'layercam'];
+
+/**
+ * The components of the base chosen by `baseIdx` (int64 [1], an index into GRADIENT_BASES).
+ * The base is an input, not part of the graph's shape, so switching it never builds another
+ * session (each would hold the model's kernels again); all four are cheap next to the walk.
+ */
+export function emitComponents(b: OnnxBuilder, baseIdx: string, a: string, g: string): string {
+  const all = b.op('Concat', GRADIENT_BASES.map((m) => WEIGHTS[m](b, a, g)), { axis: 0 });
+  return b.op('Gather', [all, baseIdx], { axis: 0 });
 }
 
 /** The channel sum of NCHW components: a layer's raw map, [1, h, w]. */
