@@ -16,7 +16,7 @@ import type { Fetched } from './runtime';
 import type { Composite } from './compile/reverse';
 import { FGCAM } from './rules/fgcam';
 import { LRP } from './rules/lrp';
-import { channelSumOf, scorecamComponents } from './cam/weights';
+import { channelSumOf, scoreBatchFor, scorecamComponents } from './cam/weights';
 import { isGradientBased } from './rules/cam-weights';
 import { runtimeLabel, releasePrograms } from './runtime';
 import { getComputePath } from './explain-path';
@@ -116,7 +116,7 @@ function classCount(g: Graph): number {
 /** Components of `base` at `layer`: the gradient pass's (gradient-based bases), or Score-CAM's masked forwards. */
 async function componentsAt(g: Graph, x: Float32Array, fw: GradientResult, layer: string, opts: ExplainOptions): Promise<Float32Array> {
   if (isGradientBased(opts.base)) return fw.comps.get(layer)!.data;
-  return scorecamComponents(g, x, fw.acts.get(layer)!, { classIndex: fw.classIndex, batch: opts.scoreBatch ?? 16, onProgress: opts.onProgress });
+  return scorecamComponents(g, x, fw.acts.get(layer)!, { classIndex: fw.classIndex, batch: opts.scoreBatch ?? scoreBatchFor(g), onProgress: opts.onProgress });
 }
 
 /** The input node's map under "input", as every caller expects. */

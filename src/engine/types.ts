@@ -19,7 +19,7 @@ export interface ExplainOptions {
   classIndex?: number;
   /** CAM layer override; default: detected (last layer with a spatial output). */
   camLayer?: string;
-  /** Masked inputs per Score-CAM forward batch. */
+  /** Masked inputs per Score-CAM forward batch (default: sized to the model, up to 64). */
   scoreBatch?: number;
   /** false: skip the FG-CAM walk (only predictions and base CAMs); default true. */
   walk?: boolean;

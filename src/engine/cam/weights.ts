@@ -11,6 +11,16 @@ function scaled(a: LayerTensor, w: ArrayLike<number>): Float32Array {
   return Float32Array.from(a.data, (v, i) => v * w[i % k]);
 }
 
+/**
+ * Masked inputs per Score-CAM run when the user sets none: as many as keep the model's largest
+ * activation within 256 MB for the batch, 1..64 (VGG16-BN at 224: 20; narrow nets run 64,
+ * which amortises their per-run overhead).
+ */
+export function scoreBatchFor(g: Graph): number {
+  const largest = Math.max(...g.nodes.map((n) => n.outputShape.reduce((a, d) => a * d, 1)));
+  return Math.max(1, Math.min(64, Math.floor((256 * 2 ** 20) / (4 * largest))));
+}
+
 export interface ScoreCamOptions {
   classIndex: number;
   batch: number;
