@@ -50,13 +50,27 @@ def export(model, x, path, preserve_bn=False, dynamic_axes=None, opset=OPSET):
 # ---------------------------------------------------------------- big models
 
 def big_models():
+    """name -> (builder, keep BN nodes in the export, input size)."""
     import torchvision.models as tvm
     return {
-        'vgg16_bn': (lambda: tvm.vgg16_bn(weights=None), True),
-        'resnet50': (lambda: tvm.resnet50(weights=None), False),
-        'mobilenet_v2': (lambda: tvm.mobilenet_v2(weights=None), False),
-        'densenet121': (lambda: tvm.densenet121(weights=None), False),
+        'vgg16_bn': (lambda: tvm.vgg16_bn(weights=None), True, 224),
+        'resnet50': (lambda: tvm.resnet50(weights=None), False, 224),
+        'mobilenet_v2': (lambda: tvm.mobilenet_v2(weights=None), False, 224),
+        'densenet121': (lambda: tvm.densenet121(weights=None), False, 224),
+        # No auxiliary head (only used in training); torchvision's own init, no input transform.
+        'inception_v3': (lambda: tvm.inception_v3(weights=None, aux_logits=False, init_weights=True), False, 299),
     }
+
+
+def seeded_big(name):
+    """The seeded model in eval mode and its input (bench/torch_arch_bench.py builds the same)."""
+    build, _, size = big_models()[name]
+    torch.manual_seed(0)
+    model = build()
+    randomise_bn(model, 1)
+    model.eval()
+    x = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(2))
+    return model, x
 
 
 def make_big(names):
@@ -68,16 +82,11 @@ def make_big(names):
         if os.path.exists(onnx_path) and os.path.exists(logits_path):
             print(f'{name}: present')
             continue
-        torch.manual_seed(0)
-        build, preserve_bn = models[name]
-        model = build()
-        randomise_bn(model, 1)
-        model.eval()
-        x = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(2))
+        model, x = seeded_big(name)
         with torch.no_grad():
             logits = model(x)
         np.save(os.path.join(BIG_DIR, name + '.input.npy'), x.numpy().astype(np.float32))
-        export(model, x, onnx_path, preserve_bn=preserve_bn)
+        export(model, x, onnx_path, preserve_bn=models[name][1])
         np.save(logits_path, logits.numpy().astype(np.float32))
         print(f'{name}: wrote {onnx_path} ({os.path.getsize(onnx_path) / 1e6:.1f} MB)')
 

@@ -11,7 +11,7 @@ export const ONNX_CACHE = cacheDir('onnx');
 const have = (m: string) => ['.onnx', '.input.npy', '.logits.npy'].every((e) => fs.existsSync(path.join(ONNX_CACHE, m + e)));
 
 /** A python3 that can import torch and torchvision (Debian's lives in /usr/bin). */
-function torchPython(): string | undefined {
+export function torchPython(): string | undefined {
   for (const py of ['/usr/bin/python3', 'python3']) {
     if (spawnSync(py, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0) return py;
   }
