@@ -1,5 +1,7 @@
 // `npm run bench`: FG-CAM in JS (this engine) and in PyTorch (bench/torch_fgcam_bench.py),
-// side by side in one run, on the same seeded VGG16-BN at 224x224. See bench/README.md.
+// side by side in one run, on the same seeded VGG16-BN at 224x224; with --arch also on
+// ResNet-50, DenseNet-121, MobileNetV2 and InceptionV3 (bench/torch_arch_bench.py beside).
+// See bench/README.md.
 //
 //   node dist/bench.js [--runs N] [--threads N] [--scorecam] [--scorecam-limit N] [--curves]
 //                      [--arch] [--cli] [--no-torch] [--no-demo] [--json] [--review | --no-review]
@@ -73,6 +75,7 @@ const root = path.resolve(__dirname, '..');
 const benchCache = cacheDir('bench');
 const vggDir = path.join(benchCache, 'vgg16bn');
 const torchScript = path.join(root, 'bench', 'torch_fgcam_bench.py');
+const torchArchScript = path.join(root, 'bench', 'torch_arch_bench.py');
 
 const log = (s: string) => process.stderr.write(s + '\n');
 const median = (v: number[]) => {
@@ -161,13 +164,30 @@ interface TorchRound {
   scorecam_masks_timed?: number;
 }
 
+/** One PyTorch process (it warms itself up): its last JSON line on stdout. */
+function runTorch<T>(py: string, args: string[]): T {
+  const r = spawnSync(py, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`PyTorch bench failed: ${r.stderr.split('\n').slice(-5).join('\n')}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
 function torchRound(py: string, a: Args, threads: number): TorchRound {
   const args = [torchScript, '--runs', '1', '--threads', String(threads)];
   if (a.scorecam) args.push('--scorecam', '--scorecam-limit', String(a.scorecamLimit));
-  const r = spawnSync(py, args, { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) throw new Error(`PyTorch bench failed: ${r.stderr.split('\n').slice(-5).join('\n')}`);
-  const line = r.stdout.trim().split('\n').pop()!;
-  return JSON.parse(line) as TorchRound;
+  return runTorch<TorchRound>(py, args);
+}
+
+/**
+ * `runs` rounds, each the JS side then the PyTorch side (when given), so that both see the
+ * same machine load.
+ */
+async function alternate<J, T>(runs: number, js: (i: number) => Promise<J>, torch?: (i: number, j: J) => T): Promise<{ js: J[]; torch: T[] }> {
+  const out = { js: [] as J[], torch: [] as T[] };
+  for (let i = 0; i < runs; i++) {
+    out.js.push(await js(i));
+    if (torch) out.torch.push(torch(i, out.js[i]));
+  }
+  return out;
 }
 
 interface Row {
@@ -198,32 +218,106 @@ function table(rows: Row[]): string {
   return [fmt(head), w.map((n) => '-'.repeat(n)).join('  '), ...body.map(fmt)].join('\n');
 }
 
+/** A row of the table for --json. */
+function rowJson(r: Row): Record<string, unknown> {
+  return {
+    what: r.what,
+    js_ms: +r.js.toFixed(1),
+    torch_ms: r.torch !== undefined ? +r.torch.toFixed(1) : null,
+    ratio: r.torch ? +(r.js / r.torch).toFixed(3) : null,
+    ratio_of_bests: r.torchRuns?.length ? +(Math.min(...r.jsRuns) / Math.min(...r.torchRuns)).toFixed(3) : null,
+    js_runs: r.jsRuns.map((v) => +v.toFixed(1)),
+    torch_runs: r.torchRuns?.map((v) => +v.toFixed(1)),
+  };
+}
+
+/** A measure over rounds: medians of both sides, PyTorch's only when it ran. */
+function row(what: string, jsRuns: number[], torchRuns?: number[]): Row {
+  const t = torchRuns?.length ? torchRuns : undefined;
+  return { what, js: median(jsRuns), torch: t && median(t), jsRuns, torchRuns: t };
+}
+
+interface ArchModel {
+  name: string;
+  file: string;
+  /** The torchvision model bench/torch_arch_bench.py times beside it (seeded weights). */
+  torch: string;
+  /** PyTorch times the same architecture with other (seeded) weights. */
+  sameArchOnly?: boolean;
+}
+
 /**
- * Architectures of issue 5: MobileNetV2 and InceptionV3 with real weights (the nsfwjs
+ * Architectures of issues 5 and 12: MobileNetV2 and InceptionV3 with real weights (the nsfwjs
  * devDependency, unpacked by the tests' helper), and seeded torchvision ResNet-50,
- * DenseNet-121 and MobileNetV2 ONNX exports (tools/make_onnx_fixtures.py, made when missing
- * and python3-torch is there). What cannot be had is skipped with a line on stderr.
+ * DenseNet-121, MobileNetV2 and InceptionV3 ONNX exports (tools/make_onnx_fixtures.py, made
+ * when missing and python3-torch is there). What cannot be had is skipped with a line on stderr.
  */
-function archModels(): Array<{ name: string; file: string }> {
-  const out: Array<{ name: string; file: string }> = [];
+function archModels(): ArchModel[] {
+  const out: ArchModel[] = [];
   for (const m of ['mobilenet_v2', 'inception_v3'] as const) {
     try {
-      out.push({ name: `${m} (nsfwjs, real weights)`, file: extractNsfwjsModel(m) });
+      out.push({ name: `${m} (nsfwjs, real weights)`, file: extractNsfwjsModel(m), torch: m, sameArchOnly: true });
     } catch (e) {
       process.stderr.write(`bench: skipping nsfwjs ${m}: ${(e as Error).message}\n`);
     }
   }
   const onnxDir = cacheDir('onnx');
-  const names = ['resnet50', 'densenet121', 'mobilenet_v2'];
+  const names = ['resnet50', 'densenet121', 'mobilenet_v2', 'inception_v3'];
   if (names.some((n) => !fs.existsSync(path.join(onnxDir, `${n}.onnx`)))) {
     spawnSync('/usr/bin/python3', [path.join(root, 'tools', 'make_onnx_fixtures.py'), 'big', ...names], { stdio: 'inherit' });
   }
   for (const n of names) {
     const f = path.join(onnxDir, `${n}.onnx`);
-    if (fs.existsSync(f)) out.push({ name: `${n} (ONNX, seeded)`, file: f });
+    if (fs.existsSync(f)) out.push({ name: `${n} (ONNX, seeded)`, file: f, torch: n });
     else process.stderr.write(`bench: skipping ${n}: no ${f} (needs python3-torch)\n`);
   }
   return out;
+}
+
+interface ArchTorchRound {
+  model: string;
+  threads: number;
+  torch_version: string;
+  forward_ms: number;
+  fgcam_input_ms: number;
+  sum_E: number;
+  sum_R_input: number;
+}
+
+/** One architecture: JS forward and FG-CAM at the input (as `fgcam explain` computes it), PyTorch's beside. */
+async function benchArch(m: ArchModel, runs: number, py: string | undefined, threads: number): Promise<{ rows: Row[]; json: Record<string, unknown> }> {
+  const g = await loadModel(m.file);
+  try {
+    const x = seededInput(g.inputShape);
+    await timeForward(g, x);
+    await timeExplain(g, x, undefined, [INPUT]);
+    const label = `${m.name}${m.sameArchOnly ? ' *' : ''} ${g.inputShape.slice(0, 2).join('x')}`;
+    const r = await alternate(
+      runs,
+      async () => ({ forward: await timeForward(g, x), explain: (await timeExplain(g, x, undefined, [INPUT])).ms }),
+      py ? () => runTorch<ArchTorchRound>(py, [torchArchScript, '--models', m.torch, '--runs', '1', '--threads', String(threads)]) : undefined,
+    );
+    r.js.forEach((j, i) => log(`bench: ${m.name} round ${i + 1}/${runs}: JS forward ${j.forward.toFixed(0)} ms, explain ${j.explain.toFixed(0)} ms${r.torch[i] ? `; PyTorch ${r.torch[i].forward_ms} / ${r.torch[i].fgcam_input_ms} ms` : ''}`));
+    const t = r.torch[0];
+    if (t) log(`bench: PyTorch ${m.torch} conservation: sum(E) = ${t.sum_E.toExponential(6)}, sum(R at the input) = ${t.sum_R_input.toExponential(6)}`);
+    const rows = [
+      row(`${label}: FG-CAM at the input`, r.js.map((j) => j.explain), r.torch.map((k) => k.fgcam_input_ms)),
+      row(`${label}: forward alone`, r.js.map((j) => j.forward), r.torch.map((k) => k.forward_ms)),
+    ];
+    const json = {
+      model: m.name,
+      input: g.inputShape.join('x'),
+      torch_model: t ? `torchvision ${m.torch}, seeded${m.sameArchOnly ? ' (same architecture, other weights)' : ''}` : null,
+      torch_version: t?.torch_version,
+      torch_threads: t?.threads,
+      torch_sum_E: t?.sum_E,
+      torch_sum_R_input: t?.sum_R_input,
+      rows: rows.map(rowJson),
+    };
+    return { rows, json };
+  } finally {
+    disposeModel(g);
+  }
 }
 
 async function jsOnly(name: string, file: string, runs: number): Promise<Record<string, number | string>> {
@@ -257,6 +351,7 @@ async function main(): Promise<void> {
   const py = a.torch ? python() : undefined;
   if (a.torch && !py) log('bench: python3 with torch + torchvision (Debian: python3-torch, python3-torchvision) is missing: timing JS alone');
   const torchThreads = a.threads > 0 ? a.threads : backend.threads;
+  const machineLine = `${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}, load average at start ${os.loadavg()[0].toFixed(2)}`;
   const result: Record<string, unknown> = { backend: backend.name, js_threads: backend.threads, machine, runs: a.runs };
 
   if (a.review === 'only') {
@@ -277,69 +372,57 @@ async function main(): Promise<void> {
     const warm = await timeExplain(g, x);
     await timeExplain(g, x, undefined, [INPUT]);
     log(`bench: sessions built (forward, explain) in ${((performance.now() - tw) / 1000).toFixed(1)} s`);
-    const js = { forward: [] as number[], input: [] as number[], all: [] as number[], scorecam: [] as number[], curves: [] as number[] };
-    const parts: Record<string, number[]> = {};
-    const tr: TorchRound[] = [];
     const layers = { n: 0 };
-    let scoreTimed = 0;
-    for (let i = 0; i < a.runs; i++) {
-      js.forward.push(await timeForward(g, x));
-      const e1 = await timeExplain(g, x, undefined, [INPUT]);
-      js.input.push(e1.ms);
-      for (const [k, v] of Object.entries(e1.parts)) if (k !== 'total') (parts[k] ??= []).push(v);
-      js.all.push((await timeExplain(g, x, layers)).ms);
-      if (a.scorecam) {
-        const s = await timeScorecam(g, x, a.scorecamLimit, 16);
-        js.scorecam.push(s.ms);
-        scoreTimed = s.timed;
-      }
-      if (a.curves && warm.map) {
-        const t0 = performance.now();
-        await deletionInsertion(g, x, warm.map, { classIndex: warm.c });
-        js.curves.push(performance.now() - t0);
-      }
-      log(`bench: round ${i + 1}/${a.runs} JS: forward ${js.forward[i].toFixed(0)} ms, explain ${js.input[i].toFixed(0)} / ${js.all[i].toFixed(0)} ms`);
-      if (py) {
-        tr.push(torchRound(py, a, torchThreads));
-        const t = tr[i];
-        log(`bench: round ${i + 1}/${a.runs} PyTorch (${t.threads} thread${t.threads > 1 ? 's' : ''}): forward ${t.forward_ms} ms, explain ${t.fgcam_input_ms} / ${t.fgcam_all_layers_ms} ms`);
-      }
-    }
-    const tm = (k: keyof TorchRound) => (tr.length ? median(tr.map((t) => Number(t[k]))) : undefined);
+    const r = await alternate(
+      a.runs,
+      async (i) => {
+        const forward = await timeForward(g, x);
+        const e1 = await timeExplain(g, x, undefined, [INPUT]);
+        const all = (await timeExplain(g, x, layers)).ms;
+        const s = a.scorecam ? await timeScorecam(g, x, a.scorecamLimit, 16) : undefined;
+        let curves = NaN;
+        if (a.curves && warm.map) {
+          const t0 = performance.now();
+          await deletionInsertion(g, x, warm.map, { classIndex: warm.c });
+          curves = performance.now() - t0;
+        }
+        log(`bench: round ${i + 1}/${a.runs} JS: forward ${forward.toFixed(0)} ms, explain ${e1.ms.toFixed(0)} / ${all.toFixed(0)} ms`);
+        return { forward, input: e1.ms, parts: e1.parts, all, scorecam: s, curves };
+      },
+      py
+        ? (i) => {
+            const t = torchRound(py, a, torchThreads);
+            log(`bench: round ${i + 1}/${a.runs} PyTorch (${t.threads} thread${t.threads > 1 ? 's' : ''}): forward ${t.forward_ms} ms, explain ${t.fgcam_input_ms} / ${t.fgcam_all_layers_ms} ms`);
+            return t;
+          }
+        : undefined,
+    );
+    const js = (f: (j: (typeof r.js)[number]) => number) => r.js.map(f);
+    const tr = r.torch;
     const rows: Row[] = [
-      { what: 'FG-CAM (Grad-CAM) at the input', js: median(js.input), torch: tm('fgcam_input_ms'), jsRuns: js.input, torchRuns: tr.map((t) => t.fgcam_input_ms) },
-      { what: `walk to every layer (${layers.n} maps)`, js: median(js.all), torch: tm('fgcam_all_layers_ms'), jsRuns: js.all, torchRuns: tr.map((t) => t.fgcam_all_layers_ms) },
-      { what: 'forward alone', js: median(js.forward), torch: tm('forward_ms'), jsRuns: js.forward, torchRuns: tr.map((t) => t.forward_ms) },
+      row('FG-CAM (Grad-CAM) at the input', js((j) => j.input), tr.map((t) => t.fgcam_input_ms)),
+      row(`walk to every layer (${layers.n} maps)`, js((j) => j.all), tr.map((t) => t.fgcam_all_layers_ms)),
+      row('forward alone', js((j) => j.forward), tr.map((t) => t.forward_ms)),
     ];
-    if (a.curves) rows.push({ what: 'deletion + insertion curves (1 % steps, 202 forwards)', js: median(js.curves), jsRuns: js.curves });
+    if (a.curves) rows.push(row('deletion + insertion curves (1 % steps, 202 forwards)', js((j) => j.curves)));
+    const scoreTimed = r.js[0]?.scorecam?.timed ?? 0;
     if (a.scorecam) {
-      rows.push({
-        what: scoreTimed === 512 ? 'Score-CAM components (all 512 masks)' : `Score-CAM components (${scoreTimed} masks, x${(512 / scoreTimed).toFixed(0)})`,
-        js: median(js.scorecam),
-        torch: tm('scorecam_components_ms'),
-        jsRuns: js.scorecam,
-        torchRuns: tr.map((t) => t.scorecam_components_ms ?? NaN),
-      });
+      const what = scoreTimed === 512 ? 'Score-CAM components (all 512 masks)' : `Score-CAM components (${scoreTimed} masks, x${(512 / scoreTimed).toFixed(0)})`;
+      rows.push(row(what, js((j) => j.scorecam!.ms), tr.map((t) => t.scorecam_components_ms ?? NaN)));
     }
+    const parts: Record<string, number[]> = {};
+    for (const j of r.js) for (const [k, v] of Object.entries(j.parts)) if (k !== 'total') (parts[k] ??= []).push(v);
     const split = `JS explain split (median): ${Object.entries(parts).map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`).join(', ')}`;
     const who = `JS: ${backend.name}, ${backend.threads} thread(s); PyTorch: ${tr[0] ? `${tr[0].torch_version}, ${tr[0].threads} thread(s)` : 'not run'}`;
     if (!a.json) {
-      process.stdout.write(`\nVGG16-BN 224x224, seeded weights, median and best of ${a.runs} alternating rounds\n${who}\n${machine.cpu}, ${machine.cores} cores, ${machine.os}, node ${machine.node}\n\n`);
+      process.stdout.write(`\nVGG16-BN 224x224, seeded weights, median and best of ${a.runs} alternating rounds\n${who}\n${machineLine}\n\n`);
       process.stdout.write(table(rows) + '\n\n' + split + '\n');
     }
     result.vgg16bn = {
       torch_version: tr[0]?.torch_version,
       torch_threads: tr[0]?.threads,
       maps: layers.n,
-      rows: rows.map((r) => ({
-        what: r.what,
-        js_ms: +r.js.toFixed(1),
-        torch_ms: r.torch !== undefined ? +r.torch.toFixed(1) : null,
-        ratio: r.torch ? +(r.js / r.torch).toFixed(3) : null,
-        ratio_of_bests: r.torchRuns?.length ? +(Math.min(...r.jsRuns) / Math.min(...r.torchRuns)).toFixed(3) : null,
-        js_runs: r.jsRuns.map((v) => +v.toFixed(1)),
-        torch_runs: r.torchRuns?.map((v) => +v.toFixed(1)),
-      })),
+      rows: rows.map(rowJson),
       js_split_ms: Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, +median(v).toFixed(1)])),
     };
     disposeModel(g);
@@ -354,11 +437,31 @@ async function main(): Promise<void> {
   const others: Array<Record<string, number | string>> = [];
   const demo = path.join(root, 'models', 'fashion-vgg', 'model.json');
   if (a.demo && fs.existsSync(demo)) others.push(await jsOnly('fashion-vgg (demo)', demo, Math.max(a.runs, 5)));
-  if (a.arch) for (const m of archModels()) others.push(await jsOnly(m.name, m.file, a.runs));
+  if (a.arch) {
+    const arch: Array<Record<string, unknown>> = [];
+    const rows: Row[] = [];
+    for (const m of archModels()) {
+      try {
+        const b = await benchArch(m, a.runs, py, torchThreads);
+        rows.push(...b.rows);
+        arch.push(b.json);
+      } catch (e) {
+        log(`bench: skipping ${m.name}: ${(e as Error).message}`);
+      }
+    }
+    result.arch = arch;
+    const tv = arch.find((j) => j.torch_version);
+    if (!a.json && rows.length) {
+      const who = `JS: ${backend.name}, ${backend.threads} thread(s); PyTorch: ${tv ? `${tv.torch_version}, ${tv.torch_threads} thread(s), bench/torch_arch_bench.py` : 'not run'}`;
+      process.stdout.write(`\nArchitectures, median and best of ${a.runs} alternating rounds (PyTorch: torchvision, seeded as the ONNX exports)\n${who}\n${machineLine}\n\n`);
+      process.stdout.write(table(rows) + '\n\n');
+      process.stdout.write('* PyTorch beside the nsfwjs (Keras weights) models: torchvision mobilenet_v2 / inception_v3 with seeded weights,\n  the same architecture (timing is architecture-bound, not weight-bound; nsfwjs has 5 classes, torchvision 1000).\n');
+    }
+  }
   if (others.length) {
     result.others = others;
     if (!a.json) {
-      process.stdout.write('\nOther models (JS only, median):\n');
+      process.stdout.write('\nOther models (JS only, median, every layer\'s map):\n');
       for (const o of others) process.stdout.write(`  ${String(o.model).padEnd(28)} ${String(o.input).padEnd(10)} forward ${o.forward_ms} ms, FG-CAM at the input ${o.fgcam_input_ms} ms (${o.maps} maps)\n`);
     }
   }
