@@ -181,11 +181,11 @@ function torchRound(py: string, a: Args, threads: number): TorchRound {
  * `runs` rounds, each the JS side then the PyTorch side (when given), so that both see the
  * same machine load.
  */
-async function alternate<J, T>(runs: number, js: (i: number) => Promise<J>, torch?: (i: number, j: J) => T): Promise<{ js: J[]; torch: T[] }> {
+async function alternate<J, T>(runs: number, js: (i: number) => Promise<J>, torch?: (i: number) => T): Promise<{ js: J[]; torch: T[] }> {
   const out = { js: [] as J[], torch: [] as T[] };
   for (let i = 0; i < runs; i++) {
     out.js.push(await js(i));
-    if (torch) out.torch.push(torch(i, out.js[i]));
+    if (torch) out.torch.push(torch(i));
   }
   return out;
 }
