@@ -51,6 +51,14 @@ module.exports = {
       to: { path: '^src/engine/', pathNot: '^src/engine/methods[.]ts$', dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'no-tfjs-in-the-product',
+      severity: 'error',
+      comment:
+        'The product computes on ONNX Runtime; TensorFlow.js is only the tests\' independent reference (test/reference/).',
+      from: { path: '^src/' },
+      to: { path: '(^|/)@tensorflow/' },
+    },
+    {
       name: 'vscode-only-in-extension',
       severity: 'error',
       comment: 'Only the VS Code glue imports vscode; everything else runs without it.',
@@ -77,6 +85,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^(out|dist|node_modules)/' },
+    // node_modules stays in the graph (not followed): the no-tfjs rule must see imports of packages.
+    exclude: { path: '^(out|dist)/' },
   },
 };

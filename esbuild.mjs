@@ -1,6 +1,6 @@
 // Bundles everything the extension and the CLI ship: node bundles (extension host, engine
 // worker, CLI, bench), the browser bundle of the panel, and the static files they need at run
-// time (tfjs wasm binaries, codicons). Flags: --watch, --production (minify, no sourcemaps).
+// time (codicons). Flags: --watch, --production (minify, no sourcemaps).
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -20,16 +20,15 @@ const common = {
   absWorkingDir: root,
 };
 
-// tfjs-node is an optional native dependency: loaded at run time if installed, never bundled.
-// 'vscode' is provided by the host.
+// ONNX Runtime is loaded at run time (its native addon and wasm files cannot be bundled;
+// tools/package-vsix.mjs stages it). 'vscode' is provided by the host.
 const nodeCommon = {
   ...common,
   platform: 'node',
   format: 'cjs',
   target: 'node18',
-  external: ['vscode', '@tensorflow/tfjs-node', 'onnxruntime-node', 'onnxruntime-web'],
-  // ESM entries first: tfjs-backend-cpu's "main" (node) file is not listed in its "sideEffects",
-  // so esbuild would drop `import '@tensorflow/tfjs-backend-cpu'` and no cpu kernels would register.
+  external: ['vscode', 'onnxruntime-node', 'onnxruntime-web'],
+  // ESM entries first where a package has both (what the bundles have been tested with).
   mainFields: ['module', 'main'],
 };
 
@@ -68,10 +67,6 @@ const targets = [
 /** Static files copied into dist/ so the bundles work without node_modules (VSIX ships no node_modules). */
 function copyAssets() {
   fs.mkdirSync(path.join(dist, 'media'), { recursive: true });
-  const wasmDir = path.join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
-  for (const f of fs.readdirSync(wasmDir).filter((n) => n.endsWith('.wasm'))) {
-    fs.copyFileSync(path.join(wasmDir, f), path.join(dist, f));
-  }
   const codicons = path.join(root, 'node_modules/@vscode/codicons/dist');
   for (const f of ['codicon.css', 'codicon.ttf']) {
     if (fs.existsSync(path.join(codicons, f))) fs.copyFileSync(path.join(codicons, f), path.join(dist, 'media', f));

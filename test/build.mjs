@@ -1,5 +1,5 @@
-// Bundles every test file with esbuild, as the product itself is bundled: tfjs-core's
-// gradient registrations are ES modules that only a bundler pulls in.
+// Bundles every test file with esbuild, as the product itself is bundled: the tfjs reference's
+// (test/reference/) gradient registrations are ES modules that only a bundler pulls in.
 import { build } from 'esbuild';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,7 @@ for (const dir of dirs) {
     format: 'cjs',
     sourcemap: 'inline',
     logLevel: 'warning',
-    external: ['@tensorflow/tfjs-node', 'vscode', 'onnxruntime-node', 'onnxruntime-web'],
+    external: ['vscode', 'onnxruntime-node', 'onnxruntime-web'],
     // ESM builds everywhere: one tfjs-core copy, and its side-effect modules kept.
     mainFields: ['module', 'main'],
   });

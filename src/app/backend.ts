@@ -3,14 +3,14 @@ import { initBackend, type BackendInfo, type BackendPreference } from '../engine
 
 export type { BackendInfo, BackendPreference } from '../engine/backend';
 
-export function startBackend(pref: BackendPreference, wasmDir?: string): Promise<BackendInfo> {
-  return initBackend(pref, wasmDir);
+export function startBackend(pref: BackendPreference): Promise<BackendInfo> {
+  return initBackend(pref);
 }
 
 /**
- * The warnings worth showing: all of them when the user asked for a backend, else only the
- * slow cpu fallback (in auto mode a missing native backend is normal).
+ * The warnings worth showing: all of them when the user asked for a backend, none in auto
+ * mode (there a missing native runtime is normal: WebAssembly runs the same graphs).
  */
 export function warningsToShow(pref: BackendPreference, info: BackendInfo): string[] {
-  return pref !== 'auto' || info.name === 'cpu' ? info.warnings : [];
+  return pref !== 'auto' ? info.warnings : [];
 }

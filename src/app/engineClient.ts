@@ -1,5 +1,5 @@
 // Host side of the engine worker: request/response by id, timeouts, and cancellation by
-// terminating the worker (tfjs work cannot be interrupted any other way). A fresh worker is
+// terminating the worker (a running session cannot be interrupted any other way). A fresh worker is
 // started lazily on the next request, so a cancel costs one model reload.
 import { Worker } from 'node:worker_threads';
 import * as path from 'node:path';
@@ -26,13 +26,13 @@ interface Pending {
 }
 
 export interface EngineClientOptions {
-  /** Folder holding worker.js and the .wasm files (the bundle's __dirname). */
+  /** Folder holding worker.js (the bundle's __dirname). */
   distDir: string;
   backend: () => BackendPreference;
   log: (line: string) => void;
   /** The worker's JS heap limit in MB (resourceLimits.maxOldGenerationSizeMb); default DEFAULT_ENGINE_MEMORY_MB. */
   memoryMb?: () => number | undefined;
-  /** Per-request timeout in ms (explanations of big models on the cpu backend are slow). */
+  /** Per-request timeout in ms (explanations of big models on WebAssembly are slow). */
   timeoutMs?: number;
   /** Environment of the worker thread (default: this process's). */
   env?: NodeJS.ProcessEnv;
@@ -104,13 +104,13 @@ export class EngineClient {
   private async request(req: WorkerRequest, onProgress?: (p: WorkerProgress) => void): Promise<unknown> {
     const pref = this.opts.backend();
     if (this.worker && this.backendPref !== pref) {
-      // The tfjs backend is chosen once per thread: a new preference needs a new worker.
+      // The runtime is chosen once per thread: a new preference needs a new worker.
       this.opts.log(`backend preference changed to ${pref}: restarting the engine worker`);
       this.stop(new EngineError('Restarted for a new backend.', 'cancelled'));
     }
     if (!this.worker) {
       this.start(pref);
-      const info = (await this.send({ op: 'init', backend: pref, wasmDir: this.opts.distDir })) as { name: string; warnings: string[] };
+      const info = (await this.send({ op: 'init', backend: pref })) as { name: string; warnings: string[] };
       this.backendName = info.name;
       this.opts.log(`engine backend: ${info.name}${info.warnings.length ? ` (${info.warnings.join('; ')})` : ''}`);
     }

@@ -97,7 +97,7 @@ export interface ReviewStream {
 }
 
 export type WorkerRequest =
-  | { op: 'init'; backend: BackendPreference; wasmDir: string }
+  | { op: 'init'; backend: BackendPreference }
   /** Full explanation plus a display copy of the image (longest side <= displayMax). */
   | { op: 'explain'; job: ExplainJob; displayMax: number }
   /** Plain base CAM at one layer (for the side-by-side comparison). */

@@ -12,7 +12,7 @@ import { encodeNpy } from '../engine/image/npy';
 import { methodMaps, scoreImage, type ImageScores, type MethodMaps, type ScoreOptions, type MapsOptions } from '../engine/metrics/compare';
 import { layersFor, type MethodInfo, type MethodLayers, type MethodSpec } from '../engine/methods';
 import { loadLabels } from './labels';
-import { assertFiniteMap, assertFiniteMaps, assertFiniteScores } from '../engine/finite';
+import { assertFiniteMap, assertFiniteMaps, checkFiniteScores } from '../engine/finite';
 import { choosePreprocess, type PreprocessSource } from './preprocess';
 
 export type { RgbaImage } from '../engine/image/decode';
@@ -90,7 +90,7 @@ export class ModelSession {
   /** Any catalogued methods' maps at `layers`. */
   async methodMaps(x: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions = {}): Promise<MethodMaps> {
     const r = await methodMaps(this.graph, x, methods, layers, opts);
-    assertFiniteScores(this.graph, r.probs, x);
+    await checkFiniteScores(this.graph, r.probs, x);
     for (const [id, maps] of Object.entries(r.maps)) assertFiniteMaps(this.graph, maps, id);
     return r;
   }

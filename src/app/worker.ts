@@ -1,5 +1,5 @@
 // The engine worker: runs in a worker_threads Worker so the extension host never blocks on
-// the engine. Requests are handled one at a time (tfjs is single-threaded anyway); replies carry
+// the engine. Requests are handled one at a time (a run has the runtime's threads to itself); replies carry
 // plain data and transfer their typed arrays.
 import { parentPort } from 'node:worker_threads';
 import type { BackendInfo } from '../engine/backend';
@@ -158,7 +158,7 @@ function render(img: RgbaImage, map: LayerMap, colormap: string, opacity: number
 async function handle(req: WorkerRequest, progress: (p: WorkerProgress) => void): Promise<unknown> {
   switch (req.op) {
     case 'init':
-      backend = await startBackend(req.backend, req.wasmDir);
+      backend = await startBackend(req.backend);
       return backend;
     case 'explain': {
       const { m, img, ex } = await runExplain(req.job, progress);

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { BaseMethod, Preprocess } from '../engine/types';
 import { fgcamId, findMethod, FGCAM_BASES, methodNames } from '../engine/methods';
-import { BACKENDS, COLORMAPS, parseInputSize, parsePreprocess, PRESET_NAMES, type BackendPreference, type ColormapName } from '../app/options';
+import { BACKENDS, COLORMAPS, parseInputSize, parsePreprocess, PRESET_NAMES, retiredBackend, type BackendPreference, type ColormapName } from '../app/options';
 
 export const MAIN_USAGE = `Usage: fgcam <command> [options]
 
@@ -113,6 +113,13 @@ export { BACKENDS };
 export function oneOf<T extends string>(flag: string, v: string, allowed: readonly T[], usage: string): T {
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')} (got "${v}")`, usage);
   return v as T;
+}
+
+/** --backend: one of BACKENDS; a removed tfjs-era name is a usage error that says what replaces it. */
+export function backendOption(v: string | undefined, usage: string): BackendPreference {
+  const retired = v === undefined ? undefined : retiredBackend(v);
+  if (retired) throw new UsageError(`--${retired.message}`, usage);
+  return oneOf('--backend', v ?? 'auto', BACKENDS, usage);
 }
 
 /** A positive integer option (`--batch 8`); `dflt` when it is not given. */
@@ -226,7 +233,7 @@ function parseExplain(argv: string[]): Command {
       opacity,
       force: Boolean(v.force),
       json: Boolean(v.json),
-      backend: oneOf('--backend', str('backend') ?? 'auto', BACKENDS, u),
+      backend: backendOption(str('backend'), u),
     },
   };
 }
@@ -248,7 +255,7 @@ export function parseCommand(argv: string[]): Command {
     const model = (v.model as string | undefined) ?? (positionals.length === 1 ? positionals[0] : undefined);
     if (!model) throw new UsageError('--model <model.json|.onnx> is required', LAYERS_USAGE);
     if (positionals.length > 1 || (v.model && positionals.length)) throw new UsageError(`unexpected argument "${positionals[positionals.length - 1]}"`, LAYERS_USAGE);
-    return { cmd: 'layers', model, json: Boolean(v.json), backend: oneOf('--backend', (v.backend as string) ?? 'auto', BACKENDS, LAYERS_USAGE) };
+    return { cmd: 'layers', model, json: Boolean(v.json), backend: backendOption(v.backend as string | undefined, LAYERS_USAGE) };
   }
   if (cmd === 'demo') {
     const { values: v, positionals } = parse(
@@ -263,7 +270,7 @@ export function parseCommand(argv: string[]): Command {
       out: v.out as string | undefined,
       force: Boolean(v.force),
       json: Boolean(v.json),
-      backend: oneOf('--backend', (v.backend as string) ?? 'auto', BACKENDS, DEMO_USAGE),
+      backend: backendOption(v.backend as string | undefined, DEMO_USAGE),
     };
   }
   throw new UsageError(cmd.startsWith('-') ? `unknown option "${cmd}" (options go after the command)` : `unknown command "${cmd}"`);

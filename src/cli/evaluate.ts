@@ -9,7 +9,7 @@ import type { Preprocess } from '../engine/types';
 import type { ImageResult } from '../app/evaluate/job';
 import { DEFAULT_METHODS, parseMethod } from '../engine/methods';
 import { DEFAULT_BLUR, DEFAULT_STEP, PRESET_NAMES, type BackendPreference } from '../app/options';
-import { BACKENDS, oneOf, parse, positiveInt, preprocessOption, UsageError } from './args';
+import { backendOption, oneOf, parse, positiveInt, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
 import { print, printableJson } from './print';
 
@@ -105,7 +105,7 @@ export function parseEvaluate(argv: string[]): EvaluateArgs | { help: true } {
     blur = { sigma: s, radius };
   }
   const preprocess = preprocessOption(str('preprocess'), str('mean'), str('std'), u);
-  const backend = oneOf('--backend', str('backend') ?? 'auto', BACKENDS, u);
+  const backend = backendOption(str('backend'), u);
   return {
     folder: parsed.positionals[0],
     model,

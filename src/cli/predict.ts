@@ -9,7 +9,7 @@ import { parseShard, type Shard } from '../app/dataset/shard';
 import { defaultOutputFolder, prepareOutputFolder } from '../app/dataset/outdir';
 import type { ReviewDocument } from '../app/dataset/review';
 import { labelsBesideModel, loadLabels } from '../app/labels';
-import { oneOf, parse, positiveInt, preprocessOption, UsageError } from './args';
+import { backendOption, oneOf, parse, positiveInt, preprocessOption, UsageError } from './args';
 import { Progress } from './progress';
 import { print, printableJson } from './print';
 
@@ -118,7 +118,7 @@ export function parsePredict(argv: string[]): PredictArgs {
     inputSize,
     force: Boolean(v.force),
     json: Boolean(v.json),
-    backend: oneOf('--backend', str('backend') ?? 'auto', BACKENDS, u),
+    backend: backendOption(str('backend'), u),
   };
 }
 

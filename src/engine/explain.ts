@@ -1,15 +1,11 @@
 // The engine's one public entry. CLI and extension call only what this file exports.
-import * as tf from '@tensorflow/tfjs-core';
 import type { Graph } from './model/graph';
 import { disposeGraph, nodeByName } from './model/graph';
-import { isConv, releaseKernels } from './fgcam/linear';
-import { disposeForward, inferShapes, runForward } from './model/forward';
+import { inferShapes } from './model/shapes';
 import { loadGraph, LoadOptions } from './model/load';
-import { ComponentContext, components, precomputeGradients } from './cam/components';
 import { denoiseComponents } from './fgcam/denoise';
-import { channelSum, INPUT, isSpatial, walk } from './fgcam/walk';
-import { backendName } from './backend';
-import { assertClassifier, assertFiniteLogits, assertFiniteMaps, assertFiniteScores } from './finite';
+import { INPUT, isSpatial } from './fgcam/walk';
+import { assertClassifier, assertFiniteMaps, assertFiniteScores, locateNonFinite } from './finite';
 import type { ExplainOptions, Explanation, LayerInfo, LayerMap, Prediction } from './types';
 import { explainOrt, gradientsOrt, walkOrt, type LayerTensor, type WalkResult } from './compute';
 import type { Fetched } from './runtime';
@@ -19,7 +15,6 @@ import { LRP } from './rules/lrp';
 import { channelSumOf, scoreBatchFor, scorecamComponents } from './cam/weights';
 import { isGradientBased } from './rules/cam-weights';
 import { runtimeLabel, releasePrograms } from './runtime';
-import { getComputePath } from './explain-path';
 import { WalkError } from './fgcam/walk';
 import type { GradientResult } from './compute';
 
@@ -74,28 +69,6 @@ export function topK(probs: Float32Array, k: number, labels?: string[]): Predict
     .slice(0, k)
     .map((index) => ({ index, prob: probs[index], ...(labels?.[index] !== undefined ? { label: labels[index] } : {}) }));
 }
-
-/** Components at the CAM layer (denoised on request), carried down to the input. */
-function fgcamMaps(ctx: ComponentContext, camLayer: string, opts: ExplainOptions, timings: Record<string, number>): Record<string, LayerMap> {
-  const t1 = performance.now();
-  let e = components(opts.base, ctx, camLayer);
-  if (opts.denoise) {
-    const [, h, w, k] = e.shape;
-    const den = denoiseComponents(e.dataSync() as Float32Array, h * w, k);
-    e.dispose();
-    e = tf.tensor4d(den, [1, h, w, k]);
-  }
-  timings.components = performance.now() - t1;
-  const t2 = performance.now();
-  try {
-    return walk(ctx.g, ctx.acts, camLayer, e, ctx.x);
-  } finally {
-    e.dispose();
-    timings.walk = performance.now() - t2;
-  }
-}
-
-export { setComputePath, getComputePath } from './explain-path';
 
 function softmax(logits: Float32Array): Float32Array {
   let m = -Infinity;
@@ -228,65 +201,15 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
  * One walk yields FG-CAM maps at every spatial layer from the CAM layer down to "input".
  */
 export async function explain(g: Graph, xData: Float32Array, opts: ExplainOptions, labels?: string[]): Promise<Explanation> {
-  if (getComputePath() === 'onnxruntime') return explainCompiled(g, xData, opts, labels);
-  return explainTfjs(g, xData, opts, labels);
-}
-
-async function explainTfjs(g: Graph, xData: Float32Array, opts: ExplainOptions, labels?: string[]): Promise<Explanation> {
-  const t0 = performance.now();
-  const timings: Record<string, number> = {};
-  const x = tf.tensor4d(xData, [1, ...g.inputShape]);
-  const fwd = runForward(g, x, true);
   try {
-    assertFiniteLogits(g, fwd.logits, fwd.acts);
-    const probs = tf.tidy(() => tf.softmax(fwd.logits).dataSync()) as Float32Array;
-    const classIndex = opts.classIndex ?? probs.indexOf(Math.max(...probs));
-    if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= probs.length) {
-      throw new Error(`Class index ${classIndex} is out of range: the model has ${probs.length} classes (0..${probs.length - 1}).`);
-    }
-    timings.forward = performance.now() - t0;
-    const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
-    const ctx: ComponentContext = { g, acts: fwd.acts, x, c: classIndex, scoreBatch: opts.scoreBatch ?? 16, onProgress: opts.onProgress };
-    const maps = opts.walk === false ? {} : fgcamMaps(ctx, camLayer, opts, timings);
-    const baseMaps: Record<string, LayerMap> = {};
-    const t3 = performance.now();
-    // No CAM at the raw input: it has no channels of features.
-    const baseLayers = (opts.baseCamLayers ?? []).filter((l) => nodeName(g, l) !== g.nodes[0].name);
-    precomputeGradients(opts.base, ctx, baseLayers.map((l) => nodeName(g, l)));
-    try {
-      for (const layer of baseLayers) {
-        const comp = components(opts.base, ctx, nodeName(g, layer));
-        baseMaps[layer] = channelSum(layer, comp);
-        comp.dispose();
-      }
-    } finally {
-      ctx.grads?.forEach((t) => t.dispose());
-    }
-    timings.baseCams = performance.now() - t3;
-    assertFiniteMaps(g, maps, `FG-CAM (${opts.base})`);
-    assertFiniteMaps(g, baseMaps, opts.base);
-    timings.total = performance.now() - t0;
-    return {
-      backend: backendName(),
-      base: opts.base,
-      denoise: opts.denoise,
-      classIndex,
-      camLayer,
-      probs,
-      top: topK(probs, 5, labels),
-      maps,
-      baseMaps,
-      timings,
-    };
-  } finally {
-    disposeForward(fwd, [x]);
-    x.dispose();
+    return await explainCompiled(g, xData, opts, labels);
+  } catch (e) {
+    throw await locateNonFinite(g, xData, e);
   }
 }
 
-/** Frees a model: its weights and the rule caches built from them. */
+/** Frees a model: its compiled programs and what runtimes cached of its weights. */
 export function disposeModel(g: Graph): void {
-  for (const n of g.nodes) if (isConv(n)) releaseKernels(n);
   void releasePrograms(g);
   disposeGraph(g);
 }

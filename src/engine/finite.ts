@@ -1,9 +1,8 @@
 // Honest failures for models that cannot be explained: an output that is not one vector of
 // class scores, and non-finite numbers (broken weights, Inf/NaN) anywhere from the forward
 // pass to the maps. A NaN map drawn as a heatmap is one flat colour that looks like an answer.
-import * as tf from '@tensorflow/tfjs-core';
 import type { Graph, GraphNode } from './model/graph';
-import { disposeForward, runForward } from './model/forward';
+import { nodeOutputsOrt } from './compute';
 import type { LayerMap } from './types';
 
 /** Throws unless the model's output is one vector of class scores (shape [n] or [1, 1, n]). */
@@ -24,10 +23,10 @@ const finite = (a: ArrayLike<number>) => {
 };
 
 /** The first node, in model order, whose output holds a NaN or an infinity. */
-export function firstNonFinite(g: Graph, acts: Map<string, tf.Tensor>): GraphNode | undefined {
+export function firstNonFinite(g: Graph, outputs: Map<string, ArrayLike<number>>): GraphNode | undefined {
   return g.nodes.find((n) => {
-    const t = acts.get(n.name);
-    return t !== undefined && !finite(t.dataSync() as Float32Array);
+    const a = outputs.get(n.name);
+    return a !== undefined && !finite(a);
   });
 }
 
@@ -38,31 +37,41 @@ function nonFinite(g: Graph, what: string, at?: GraphNode): Error {
   return new Error(`Model "${g.source}": ${what} contain NaN or infinite values.${where}`);
 }
 
-/** Throws, naming the first non-finite layer, when the logits are not all finite. */
-export function assertFiniteLogits(g: Graph, logits: tf.Tensor, acts: Map<string, tf.Tensor>): void {
-  if (finite(logits.dataSync() as Float32Array)) return;
-  throw nonFinite(g, 'the class scores (logits)', firstNonFinite(g, acts));
+/** Non-finite class scores, before the layer is found (locateNonFinite names it). */
+class NonFiniteScores extends Error {}
+
+/**
+ * Throws when the class scores (logits or probs) are not all finite. Synchronous, so compute
+ * paths can call it where they have the scores; locateNonFinite then names the layer.
+ */
+// (`_xData`, the input, is what locateNonFinite reruns; callers pass it along.)
+export function assertFiniteScores(g: Graph, scores: ArrayLike<number>, _xData?: Float32Array): void {
+  if (!finite(scores)) throw new NonFiniteScores(nonFinite(g, 'the class scores (logits)').message);
 }
 
 /**
- * For compute paths that expose only some activations: when `logits` (or `probs`) are not all
- * finite, a forward pass that keeps every activation finds the first non-finite layer (only
- * then, so the check costs nothing for a healthy model), and the error names it.
+ * For an error from assertFiniteScores: the same error naming the first non-finite layer,
+ * found by one more run that returns every node's output (only then, so the check costs
+ * nothing for a healthy model). Any other error comes back as it is.
  */
-export function assertFiniteScores(g: Graph, scores: ArrayLike<number>, xData: Float32Array): void {
-  if (finite(scores)) return;
+export async function locateNonFinite(g: Graph, xData: Float32Array, e: unknown): Promise<unknown> {
+  if (!(e instanceof NonFiniteScores)) return e;
   let at: GraphNode | undefined;
-  const x = tf.tensor4d(xData, [1, ...g.inputShape]);
   try {
-    const fwd = runForward(g, x, true);
-    at = firstNonFinite(g, fwd.acts);
-    disposeForward(fwd, [x]);
+    at = firstNonFinite(g, await nodeOutputsOrt(g, xData));
   } catch {
     // the diagnosis failed; the error below still stands
-  } finally {
-    x.dispose();
   }
-  throw nonFinite(g, 'the class scores (logits)', at);
+  return nonFinite(g, 'the class scores (logits)', at);
+}
+
+/** assertFiniteScores, naming the first non-finite layer when it throws. */
+export async function checkFiniteScores(g: Graph, scores: ArrayLike<number>, xData: Float32Array): Promise<void> {
+  try {
+    assertFiniteScores(g, scores);
+  } catch (e) {
+    throw await locateNonFinite(g, xData, e);
+  }
 }
 
 /** The last guard before a map is drawn or saved, for every front end. */

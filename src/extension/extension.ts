@@ -25,7 +25,7 @@ const MODEL_KEYS = ['modelPath', 'labelsPath', 'preprocess', 'mean', 'std', 'bac
 
 export function activate(ctx: vscode.ExtensionContext): FgcamApi {
   const output = vscode.window.createOutputChannel('FG-CAM');
-  // __dirname is dist/ in the bundle: worker.js and the .wasm files sit next to it.
+  // __dirname is dist/ in the bundle: worker.js sits next to it.
   const engine = new EngineClient({
     distDir: __dirname,
     backend: () => readSettings().backend,

@@ -7,6 +7,7 @@ import type { BaseMethod, Preprocess } from '../engine/types';
 import type { PreprocessPreset } from '../engine/model/graph';
 import type { Colormap, ModelSpec } from '../app/protocol';
 import { labelsBesideModel } from '../app/labels';
+import { backendSetting } from '../app/backendSetting';
 
 export interface Settings {
   modelPath: string;
@@ -45,12 +46,25 @@ export function readSettings(scope?: vscode.Uri): Settings {
     layer: c.get('layer', 'input') || 'input',
     colormap: c.get('colormap', 'jet'),
     opacity: Number.isFinite(opacity) ? Math.min(1, Math.max(0, opacity)) : 0.5,
-    backend: c.get('backend', 'auto'),
+    backend: backendFrom(c.get('backend', 'auto')),
     scoreBatch: typeof scoreBatch === 'number' && scoreBatch > 0 ? Math.floor(scoreBatch) : undefined,
     engineMemoryMb: typeof engineMemoryMb === 'number' && engineMemoryMb >= 256 ? Math.floor(engineMemoryMb) : undefined,
     inputSize: c.get('inputSize', '').trim(),
     batch: Math.max(1, Math.floor(Number(c.get('batch', 32)) || 32)),
   };
+}
+
+/** Backend values already warned about (settings are read on every request: say it once). */
+const warnedBackends = new Set<string>();
+
+/** fgcam.backend; a removed or unknown value warns (once) and runs as auto. */
+function backendFrom(value: unknown): BackendPreference {
+  const r = backendSetting(value);
+  if (r.warning && !warnedBackends.has(String(value))) {
+    warnedBackends.add(String(value));
+    void vscode.window.showWarningMessage(r.warning);
+  }
+  return r.backend;
 }
 
 export function workspaceRoot(): string | undefined {

@@ -1,7 +1,7 @@
 // Seeded architecture-shaped graphs for the whole-network tests (test/slow/architectures.test.ts),
 // built directly as Graphs at a small input (64x64) so they run in a second, plus the graph
 // analysis those tests need: bias-free copies and the cuts of a graph.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { weight, type Graph, type GraphNode, type Weight } from '../../src/engine/model/graph';
 import { GraphBuilder } from './graphs';
 

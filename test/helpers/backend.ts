@@ -1,7 +1,9 @@
-// Tests run on the project's default backend (wasm here); references run on cpu.
-import * as tf from '@tensorflow/tfjs-core';
+// Tests run the product on ONNX Runtime (FGCAM_BACKEND, default auto); the tfjs reference
+// (test/reference/) runs on tfjs's cpu backend.
+import { tf } from '../reference/tfjs';
 import { initBackend } from '../../src/engine/backend';
 
+/** Starts ONNX Runtime for the product's compute path; returns its name. */
 export async function setup(): Promise<string> {
   const info = await initBackend((process.env.FGCAM_BACKEND as 'auto') ?? 'auto');
   return info.name;

@@ -1,7 +1,7 @@
 // Small seeded graphs for engine tests, built directly as Graphs (no importer).
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { weight, type Activation, type Graph, type GraphNode, type Op, type Padding, type Weight } from '../../src/engine/model/graph';
-import { inferShapes } from '../../src/engine/model/forward';
+import { inferShapes } from '../../src/engine/model/shapes';
 
 /** Deterministic uniform/normal numbers (mulberry32). */
 export function rng(seed: number): () => number {

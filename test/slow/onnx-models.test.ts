@@ -5,11 +5,11 @@ import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { initBackend } from '../../src/engine/backend';
 import { disposeGraph } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
-import { runForward } from '../../src/engine/model/forward';
+import { runForward } from '../reference/forward';
 import { ensureOnnxFixtures, ONNX_CACHE } from '../helpers/onnx-fixtures';
 import { decodeNpy } from '../../src/engine/image/npy';
 

@@ -2,13 +2,13 @@
 // LRP from the logit: a hand case, conservation on bias-free nets, no tensor leaks.
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { GraphBuilder, randomInput, randTensor, randWeight, rng, tinyVgg } from '../helpers/graphs';
 import { maxRelErr, onCpu, setup, sum } from '../helpers/backend';
-import { components, gradientAt } from '../../src/engine/cam/components';
-import { lrp, lrpHead } from '../../src/engine/cam/methods';
-import { RULES } from '../../src/engine/fgcam/rules';
-import { runForward, disposeForward } from '../../src/engine/model/forward';
+import { components, gradientAt } from '../reference/components';
+import { lrp, lrpHead } from '../reference/methods';
+import { RULES } from '../reference/rules';
+import { runForward, disposeForward } from '../reference/forward';
 import { detectCamLayer, explain, listLayers } from '../../src/engine/explain';
 import { weight, type Graph } from '../../src/engine/model/graph';
 import type { BaseMethod } from '../../src/engine/types';

@@ -1,13 +1,13 @@
 // Each rule against an independent computation, and conservation per rule.
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { asWeight, GraphBuilder, randTensor, rng } from '../helpers/graphs';
 import { maxRelErr, onCpu, setup, sum } from '../helpers/backend';
-import { ConvNode, convAdjoint, kernel } from '../../src/engine/fgcam/linear';
-import { RULES } from '../../src/engine/fgcam/rules';
-import { routeToMax } from '../../src/engine/fgcam/window';
-import { padsOf, tensorOf } from '../../src/engine/model/forward';
+import { ConvNode, convAdjoint, kernel } from '../reference/linear';
+import { RULES } from '../reference/rules';
+import { routeToMax } from '../reference/window';
+import { padsOf, tensorOf } from '../reference/forward';
 import { weight, type GraphNode } from '../../src/engine/model/graph';
 
 before(setup);

@@ -1,7 +1,7 @@
 // Layers the walk cannot pass: a clear error that names them and lists what can still be explained.
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { GraphBuilder, randomInput } from '../helpers/graphs';
 import { setup } from '../helpers/backend';
 import { detectCamLayer, explain, fgcamWalk } from '../../src/engine/explain';

@@ -1,7 +1,7 @@
 // Whole-network walks: conservation at every layer, explain() end to end, no leaks.
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { GraphBuilder, randomInput, tinyVgg } from '../helpers/graphs';
 import { setup, sum } from '../helpers/backend';
 import { explain, listLayers, detectCamLayer, fgcamWalk } from '../../src/engine/explain';

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { tf } from '../reference/tfjs';
 import { resizeBilinear, resizeRgba } from '../../src/engine/image';
 import { rng } from './imageHelpers';
 

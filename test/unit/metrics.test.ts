@@ -2,7 +2,7 @@
 // Average Drop / Increase in Confidence, blur, statistics, plots, no tensor leaks.
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { asWeight, GraphBuilder, randomInput, rng, randn, tinyVgg } from '../helpers/graphs';
 import { setup } from '../helpers/backend';
 import type { Graph } from '../../src/engine/model/graph';

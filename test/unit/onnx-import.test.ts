@@ -4,12 +4,12 @@ import { test, before } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'fs';
 import * as path from 'path';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { onnx } from 'onnx-proto';
 import { initBackend } from '../../src/engine/backend';
 import { Graph, disposeGraph, type Weight } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
-import { runForward } from '../../src/engine/model/forward';
+import { runForward } from '../reference/forward';
 import { tmpDir } from '../helpers/tmp';
 
 before(async () => {

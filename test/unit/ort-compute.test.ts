@@ -1,16 +1,17 @@
-// The compiled ONNX graphs on ONNX Runtime against the tfjs implementation of the same
-// engine (an independent computation: other kernels, other code): forward logits and
+// The compiled ONNX graphs on ONNX Runtime against the tfjs reference of the same engine
+// (test/reference/: an independent computation, other kernels, other code): forward logits and
 // activations, gradients at every spatial layer, and the FG-CAM and LRP reverse passes.
 import { before, describe, it } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { randomInput, tinyVgg } from '../helpers/graphs';
 import { densenetLike, mobilenetV2Like, resnetLike } from '../helpers/arch-graphs';
 import { maxRelErr, onCpu, setup, sum } from '../helpers/backend';
-import { runForward, disposeForward } from '../../src/engine/model/forward';
-import { gradientsAt } from '../../src/engine/cam/components';
-import { walk, isSpatial } from '../../src/engine/fgcam/walk';
-import { lrp } from '../../src/engine/cam/methods';
+import { runForward, disposeForward } from '../reference/forward';
+import { gradientsAt } from '../reference/components';
+import { walk } from '../reference/walk';
+import { isSpatial } from '../../src/engine/fgcam/walk';
+import { lrp } from '../reference/methods';
 import { detectCamLayer } from '../../src/engine/explain';
 import { gradientsOrt, predictOrt, walkOrt } from '../../src/engine/compute';
 import { FGCAM } from '../../src/engine/rules/fgcam';
@@ -18,7 +19,7 @@ import { LRP } from '../../src/engine/rules/lrp';
 import { initRuntime } from '../../src/engine/runtime';
 import type { Graph } from '../../src/engine/model/graph';
 import { methodMaps, parseMethod } from '../../src/engine/metrics/compare';
-import { setComputePath } from '../../src/engine/explain-path';
+import { methodMapsTfjs } from '../reference/explain';
 
 before(async () => {
   await setup();
@@ -99,7 +100,7 @@ for (const [name, make] of GRAPHS) {
   });
 }
 
-describe('methodMaps (Compare methods, --method, evaluate) on ONNX Runtime agrees with the tfjs path', () => {
+describe('methodMaps (Compare methods, --method, evaluate) on ONNX Runtime agrees with the tfjs reference', () => {
   for (const [name, make] of GRAPHS.slice(0, 2)) {
     it(`every method at every layer: ${name}`, async () => {
       const g = make();
@@ -107,13 +108,7 @@ describe('methodMaps (Compare methods, --method, evaluate) on ONNX Runtime agree
       const ids = ['fgcam-gradcam', 'fgcam-gradcam-denoised', 'fgcam-scorecam', 'gradcam', 'gradcampp', 'xgradcam', 'layercam', 'scorecam', 'lrp', 'random'];
       const layers = ['input', ...spatialLayers(g)];
       const ours = await methodMaps(g, x, ids.map(parseMethod), layers);
-      setComputePath('tfjs');
-      let ref: Awaited<ReturnType<typeof methodMaps>>;
-      try {
-        ref = await methodMaps(g, x, ids.map(parseMethod), layers);
-      } finally {
-        setComputePath('onnxruntime');
-      }
+      const ref = await methodMapsTfjs(g, x, ids.map(parseMethod), layers);
       assert.equal(ours.classIndex, ref.classIndex);
       assert.ok(maxRelErr(ours.probs, ref.probs) < 1e-5);
       let compared = 0;

@@ -3,10 +3,10 @@
 // way, one image per forward pass, to check the review against.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../reference/tfjs';
 import { PNG } from 'pngjs';
 import type { Graph } from '../../src/engine/model/graph';
-import { disposeForward, runForward } from '../../src/engine/model/forward';
+import { disposeForward, runForward } from '../reference/forward';
 import { readImageFile } from '../../src/engine/image/decode';
 import { toModelInput } from '../../src/engine/image/preprocess';
 import { rng } from './imageHelpers';

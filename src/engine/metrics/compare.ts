@@ -3,15 +3,10 @@
 //
 // Method ids come from the catalogue (engine/methods.ts): FG-CAM from a base, the base CAM
 // itself at a layer (not at "input"), LRP from the logit, a seeded random map at the input.
-import * as tf from '@tensorflow/tfjs-core';
 import type { Graph } from '../model/graph';
 import { nodeByName } from '../model/graph';
-import { disposeForward, runForward } from '../model/forward';
-import { components } from '../cam/components';
-import { lrp } from '../cam/methods';
-import { channelSum, INPUT } from '../fgcam/walk';
+import { INPUT } from '../fgcam/walk';
 import { detectCamLayer, explain, lrpWalk } from '../explain';
-import { getComputePath } from '../explain-path';
 import { predictOrt } from '../compute';
 import type { BaseMethod, LayerMap } from '../types';
 import { Curves, CurveOptions, deletionInsertion } from './curves';
@@ -40,7 +35,7 @@ export interface MapsOptions {
 }
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32). */
-function uniform(seed: number, n: number): Float32Array {
+export function uniform(seed: number, n: number): Float32Array {
   let a = seed >>> 0;
   return Float32Array.from({ length: n }, () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -51,46 +46,11 @@ function uniform(seed: number, n: number): Float32Array {
   });
 }
 
-/** Every method's map at every requested layer ("input" or model layer names) for one input. */
+/**
+ * Every method's map at every requested layer ("input" or model layer names) for one input,
+ * on ONNX Runtime: base CAMs from one gradient pass, FG-CAM and LRP from their compiled walks.
+ */
 export async function methodMaps(g: Graph, xData: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions = {}): Promise<MethodMaps> {
-  if (getComputePath() === 'onnxruntime') return methodMapsCompiled(g, xData, methods, layers, opts);
-  const x = tf.tensor4d(xData, [1, ...g.inputShape]);
-  const fwd = runForward(g, x, true);
-  try {
-    const probs = tf.tidy(() => tf.softmax(fwd.logits).dataSync()) as Float32Array;
-    const c = opts.classIndex ?? probs.indexOf(Math.max(...probs));
-    const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
-    const ctx = { g, acts: fwd.acts, x, c, scoreBatch: opts.scoreBatch ?? 16 };
-    const maps: Record<string, Record<string, LayerMap>> = {};
-    const pick = (all: Record<string, LayerMap>) => Object.fromEntries(layers.filter((l) => all[l]).map((l) => [l, all[l]]));
-    for (const m of methods) {
-      if (m.kind === 'fgcam') {
-        const ex = await explain(g, xData, { base: m.base, denoise: m.denoise, classIndex: c, camLayer, scoreBatch: opts.scoreBatch });
-        maps[m.id] = pick(ex.maps);
-      } else if (m.kind === 'lrp') {
-        maps[m.id] = pick(lrp(g, fwd.acts, fwd.logits, x, camLayer, c));
-      } else if (m.kind === 'random') {
-        const [h, w] = g.inputShape;
-        maps[m.id] = layers.includes(INPUT) ? { [INPUT]: { layer: INPUT, height: h, width: w, raw: uniform(opts.seed ?? 1, h * w) } } : {};
-      } else {
-        maps[m.id] = {};
-        for (const layer of layers) {
-          if (layer === INPUT || nodeByName(g, layer) === g.nodes[0]) continue; // no CAM at the raw input
-          const e = components(m.base, ctx, nodeByName(g, layer).name);
-          maps[m.id][layer] = channelSum(layer, e);
-          e.dispose();
-        }
-      }
-    }
-    return { classIndex: c, probs, camLayer, maps };
-  } finally {
-    disposeForward(fwd, [x]);
-    x.dispose();
-  }
-}
-
-/** methodMaps on ONNX Runtime: base CAMs from one gradient pass, FG-CAM and LRP from their compiled walks. */
-async function methodMapsCompiled(g: Graph, xData: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions): Promise<MethodMaps> {
   const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
   const { probs } = await predictOrt(g, xData, 1);
   const c = opts.classIndex ?? probs.indexOf(Math.max(...probs));

@@ -9,7 +9,7 @@
 export interface Weight {
   readonly data: Float32Array;
   readonly shape: number[];
-  /** A runtime's own copy of it (the tfjs reference path's tensor), freed with the graph. */
+  /** A runtime's own copy of it (the tests' tfjs reference keeps its tensor here), freed with the graph. */
   cache?: { dispose(): void };
 }
 

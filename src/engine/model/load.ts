@@ -5,8 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Graph } from './graph';
 import { disposeGraph } from './graph';
-import * as tf from '@tensorflow/tfjs-core';
-import { applyActivation, applyOp, inferShapes } from './forward';
+import { inferShapes, shapeOf } from './shapes';
 import type { Importer, LoadOptions } from './importer';
 import { canonicalise } from './canonicalise';
 import { layersImporter } from './layers';
@@ -59,27 +58,27 @@ export async function loadGraph(modelPath: string, opts: LoadOptions = {}): Prom
 }
 
 /**
- * After a failed zero forward: walks the graph node by node to name the layer that fails.
+ * After failed shape inference: walks the graph node by node to name the layer that fails.
  * Also explains the one common Keras case: Dense applied per pixel to a map (Keras uses the
  * last axis; our dense flattens), which only agrees with Keras on 1x1 maps.
  */
 function explainFailure(g: Graph): string | undefined {
-  return tf.tidy(() => {
-    const acts = new Map<string, tf.Tensor>();
-    for (const n of g.nodes) {
-      const ins = n.inputs.map((i) => acts.get(i)!);
-      const shapes = ins.map((t) => `[${t.shape.slice(1).join(', ')}]`).join(', ');
-      if (n.op.kind === 'dense' && g.format === 'tfjs-layers' && ins[0].rank === 4 && ins[0].shape[1]! * ins[0].shape[2]! > 1) {
-        return `Dense layer '${n.name}' is applied per pixel to a ${ins[0].shape.slice(1).join('x')} map, which FG-CAM does not support; the model needs a Flatten or GlobalAveragePooling2D before it.`;
-      }
-      try {
-        acts.set(n.name, n.op.kind === 'input' ? tf.zeros([1, ...g.inputShape]) : applyActivation(applyOp(n, ins), n.activation));
-      } catch (e) {
-        return `layer '${n.name}' (${n.className}) fails on input shape ${shapes}: ${(e as Error).message}`;
-      }
+  const shapes = new Map<string, number[]>();
+  for (const n of g.nodes) {
+    const ins = n.inputs.map((i) => shapes.get(i)!);
+    const shown = ins.map((s) => `[${s.join(', ')}]`).join(', ');
+    if (n.op.kind === 'dense' && g.format === 'tfjs-layers' && ins[0].length === 3 && ins[0][0] * ins[0][1] > 1) {
+      return `Dense layer '${n.name}' is applied per pixel to a ${ins[0].join('x')} map, which FG-CAM does not support; the model needs a Flatten or GlobalAveragePooling2D before it.`;
     }
-    return undefined;
-  });
+    try {
+      const s = shapeOf(n, ins, g.inputShape);
+      if (s.some((v) => !Number.isInteger(v) || v <= 0)) throw new Error(`its output shape would be [${s.join(', ')}]`);
+      shapes.set(n.name, s);
+    } catch (e) {
+      return `layer '${n.name}' (${n.className}) fails on input shape ${shown}: ${(e as Error).message}`;
+    }
+  }
+  return undefined;
 }
 
 /** The first importer that reads the file (by extension, else by its first bytes). */

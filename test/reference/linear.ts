@@ -1,10 +1,11 @@
+// Test-only: part of the independent tfjs reference the compiled ONNX graphs are checked against (see tfjs.ts).
 // Convolutions as linear maps with their adjoints (convᵀ), for the conv rules.
 // The adjoint is always a plain stride-1 conv2d / depthwiseConv2d with the kernel
 // flipped in space (and in/out swapped): conv2dTranspose is an unthreaded loop on
 // wasm. Strides > 1 interleave zeros into the relevance first.
-import * as tf from '@tensorflow/tfjs-core';
-import type { GraphNode, Weight } from '../model/graph';
-import { convForward, explicitPad, kernelSize, padsOf, tensorOf } from '../model/forward';
+import { tf } from './tfjs';
+import type { GraphNode, Weight } from '../../src/engine/model/graph';
+import { convForward, explicitPad, kernelSize, padsOf, tensorOf } from './forward';
 import { windowPlace } from './window';
 
 type Pads = [number, number, number, number];

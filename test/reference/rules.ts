@@ -1,11 +1,12 @@
+// Test-only: part of the independent tfjs reference the compiled ONNX graphs are checked against (see tfjs.ts).
 // One relevance rule per layer kind (the method doc's table, plus "Beyond VGG").
 // A rule maps the relevance at a node's output to relevance at each of its inputs.
 // No rule uses a bias, so sum(R_in) = sum(R_out) wherever no denominator is zero.
-import * as tf from '@tensorflow/tfjs-core';
-import type { GraphNode, Op, OpKind } from '../model/graph';
+import { tf } from './tfjs';
+import type { GraphNode, Op, OpKind } from '../../src/engine/model/graph';
 
 type PoolOp = Extract<Op, { kind: 'maxpool' | 'avgpool' }>;
-import { padsOf } from '../model/forward';
+import { padsOf } from './forward';
 import { ConvNode, convAdjoint, convApply, kernel } from './linear';
 import { routeToMax, spreadWindows, sumPool } from './window';
 

@@ -1,9 +1,10 @@
+// Test-only: part of the independent tfjs reference the compiled ONNX graphs are checked against (see tfjs.ts).
 // Base CAM components at a layer: E = weight_k · A_k, channels not summed.
 // Each method only says how it weights channels (pytorch-grad-cam's shape).
-import * as tf from '@tensorflow/tfjs-core';
-import type { Graph } from '../model/graph';
-import { runForward } from '../model/forward';
-import type { BaseMethod } from '../types';
+import { tf } from './tfjs';
+import type { Graph } from '../../src/engine/model/graph';
+import { runForward } from './forward';
+import type { BaseMethod } from '../../src/engine/types';
 import { gradcamppWeights, layercamWeights, xgradcamWeights } from './methods';
 
 /** Names of the nodes computed from `layer` (itself included). */

@@ -1,8 +1,9 @@
+// Test-only: part of the independent tfjs reference the compiled ONNX graphs are checked against (see tfjs.ts).
 // Window (pooling) routing of our own, the same exact arithmetic on every backend:
 // wasm's MaxPoolGrad drops windows whose values are all <= 0 and breaks ties to the
 // last element, and its conv2dTranspose is slow. Max-pool routing runs as plain loops
 // over the data; sum-pool spreading and stride zero-interleaving as tensor ops.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from './tfjs';
 
 type Pads = [number, number, number, number];
 

@@ -1,3 +1,4 @@
+// Test-only: part of the independent tfjs reference the compiled ONNX graphs are checked against (see tfjs.ts).
 // More CAM methods to compare FG-CAM against (issue 7), in pytorch-grad-cam's spirit: each is
 // a small function of the gradient ∂y_c/∂A and the activation A at a layer (both
 // [1, h, w, K]) that says how to weight A. components.ts registers them in its WEIGHTS table;
@@ -5,12 +6,12 @@
 // Plus LRP at the input (the paper's LRP baseline): relevance y_c at the logit, carried down
 // the dense head with z+ (below), then down the convolutional part by FG-CAM's own walk
 // (z+ everywhere, zβ at the conv that reads the input).
-import * as tf from '@tensorflow/tfjs-core';
-import type { Graph, GraphNode, Op, OpKind } from '../model/graph';
-import { tensorOf } from '../model/forward';
-import type { LayerMap } from '../types';
-import { RULES, Rule } from '../fgcam/rules';
-import { carryDown, walk } from '../fgcam/walk';
+import { tf } from './tfjs';
+import type { Graph, GraphNode, Op, OpKind } from '../../src/engine/model/graph';
+import { tensorOf } from './forward';
+import type { LayerMap } from '../../src/engine/types';
+import { RULES, Rule } from './rules';
+import { carryDown, walk } from './walk';
 
 /**
  * Grad-CAM++ (Chattopadhyay et al. 2018), the closed form for Y = exp(y_c):
