@@ -9,8 +9,9 @@ import '@tensorflow/tfjs-backend-cpu';
 // tfjs-core alone registers no gradients (the tfjs umbrella package does).
 import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
 
-// The cpu backend greets its first use in Node with an "install tfjs-node" banner.
-const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | undefined;
-if (cpu) cpu.firstUse = false;
+// The current backend from the start (tf.getBackend() is undefined until first use), without
+// the "install tfjs-node" banner the cpu backend greets its first use in Node with.
+void tf.engine().backend;
+(tf.findBackend('cpu') as { firstUse?: boolean }).firstUse = false;
 
 export { tf };

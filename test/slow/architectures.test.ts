@@ -3,7 +3,8 @@
 // ($FGCAM_CACHE/onnx, made by tools/make_onnx_fixtures.py; skipped when absent) and seeded graphs
 // built in TS (test/helpers/arch-graphs.ts, always run). For each: the layer list, the
 // auto-detected CAM layer, a Grad-CAM walk to the input with finite, non-constant maps, the
-// explain time at the input, and conservation at every cut of the graph.
+// explain time at the input, and conservation at every cut of the graph: measured rule by rule
+// on the tfjs reference (test/reference/), then checked on the product's ONNX Runtime walk.
 //
 //   node test/build.mjs test/slow && node --test out/test/slow/architectures.test.js
 //
@@ -19,6 +20,7 @@ import { randomInput, rng } from '../helpers/graphs';
 import { extractNsfwjsModel, nsfwjsModelsDir } from '../helpers/nsfwjs-models';
 import { ancestorsOf, biasFree, cutsOf, densenetLike, mobilenetV2Like, resnetLike } from '../helpers/arch-graphs';
 import { detectCamLayer, disposeModel, explain, INPUT, listLayers, loadModel } from '../../src/engine/explain';
+import { releasePrograms } from '../../src/engine/runtime';
 import { disposeForward, runForward } from '../reference/forward';
 import { components } from '../reference/components';
 import { walk } from '../reference/walk';
@@ -250,7 +252,26 @@ describe(`architectures beyond VGG (backend: ${process.env.FGCAM_BACKEND ?? 'aut
           note(`bias-free: ${cutNodes.length} cuts checked (of ${Object.keys(maps).length} maps); sum(components) = ${fmt(total)}; dropped by definition (fraction of total): ${dropped}; worst relative error at a cut ${fmt(worst)}${worstAt ? ` (${worstAt})` : ''}; sum(input)/total = ${fmt(sum(maps[INPUT].raw) / total)}; walk ${walkMs.toFixed(0)} ms`);
           assert.ok(worst < 1e-4, `conservation: relative error ${worst} at ${worstAt}`);
           if (a.lossless) assert.equal(dropped, 'none', 'a ResNet/DenseNet shape without biases drops nothing');
+
+          // 5. The same conservation for the product's walk (compiled, on ONNX Runtime) on the same
+          //    bias-free graph: at every cut sum(map) = sum(components) − what the method dropped
+          //    above it (the drops measured on the reference walk just above).
+          const ours = await explain(free.graph, x, { base: 'gradcam', denoise: false, classIndex: ex.classIndex });
+          const oursTotal = sum(ours.maps[cam].raw);
+          assert.ok(Math.abs(oursTotal - total) <= 1e-4 * Math.abs(total), `ONNX Runtime components sum to ${oursTotal}, the reference's to ${total}`);
+          let oursWorst = 0;
+          let oursWorstAt = '';
+          for (const node of cutNodes) {
+            const layer = node === g.nodes[0].name ? INPUT : node;
+            assert.ok(ours.maps[layer], `ONNX Runtime map at cut ${layer}`);
+            const droppedAbove = [...drops.values()].filter((d) => idx.get(d.node)! > idx.get(node)!).reduce((a, d) => a + d.dead, 0);
+            const err = Math.abs(sum(ours.maps[layer].raw) - (oursTotal - droppedAbove)) / Math.abs(oursTotal);
+            if (err > oursWorst) [oursWorst, oursWorstAt] = [err, layer];
+          }
+          note(`bias-free on ONNX Runtime: worst relative error at a cut ${fmt(oursWorst)}${oursWorstAt ? ` (${oursWorstAt})` : ''}`);
+          assert.ok(oursWorst < 1e-4, `ONNX Runtime conservation: relative error ${oursWorst} at ${oursWorstAt}`);
         } finally {
+          await releasePrograms(free.graph);
           free.dispose();
         }
       } finally {

@@ -36,7 +36,7 @@ test('parseCommand: every explain flag', () => {
   const c = parseCommand([
     'explain', 'x.jpg', '--model', 'm.json', '--base', 'scorecam', '--denoise', '--class', '7', '--preprocess', 'caffe',
     '--mean', '0.1,0.2,0.3', '--std', '1,1,1', '--labels', 'l.txt', '--out', 'o', '--raw', '--overlay', '--colormap', 'viridis',
-    '--force', '--json', '--backend', 'cpu', '--cam-layer', 'c5', '--opacity', '0.3',
+    '--force', '--json', '--backend', 'native', '--cam-layer', 'c5', '--opacity', '0.3',
   ]);
   assert.ok(c.cmd === 'explain');
   if (c.cmd !== 'explain') return;
@@ -48,7 +48,7 @@ test('parseCommand: every explain flag', () => {
   assert.equal(a.out, 'o');
   assert.ok(a.denoise && a.raw && a.overlay && a.force && a.json);
   assert.equal(a.colormap, 'viridis');
-  assert.equal(a.backend, 'cpu');
+  assert.equal(a.backend, 'native');
   assert.equal(a.camLayer, 'c5');
   assert.equal(a.opacity, 0.3);
 });
@@ -121,7 +121,7 @@ test('CLI: --help, --version, usage errors exit 2 with a short usage', () => {
 });
 
 test('CLI: a model that does not exist fails with exit 1 and says so', () => {
-  const r = fgcam('explain', 'a.png', '--model', path.join(tmpDir(), 'none.json'), '--backend', 'cpu');
+  const r = fgcam('explain', 'a.png', '--model', path.join(tmpDir(), 'none.json'), '--backend', 'native');
   assert.equal(r.code, 1);
   assert.match(r.err, /cannot load the model.*does not exist/);
 });

@@ -326,7 +326,7 @@ for (const [name, exp] of Object.entries(expected)) {
   });
 }
 
-// Independent check on real weights: tfjs-layers (present when tfjs-node's JS is installed)
+// Independent check on real weights: tfjs-layers (a devDependency)
 // runs the same model.json; the last spatial map and the output must agree.
 let tfl: any;
 try {

@@ -10,6 +10,8 @@ import { initBackend } from '../../src/engine/backend';
 import { Graph, disposeGraph, type Weight } from '../../src/engine/model/graph';
 import { loadGraph } from '../../src/engine/model/load';
 import { runForward } from '../reference/forward';
+import { predictOrt } from '../../src/engine/compute';
+import { releasePrograms } from '../../src/engine/runtime';
 import { tmpDir } from '../helpers/tmp';
 
 before(async () => {
@@ -35,7 +37,17 @@ const close = (a: number[], b: number[], tol = 1e-6) => {
   a.forEach((x, i) => assert.ok(Math.abs(x - b[i]) <= tol * Math.max(1, Math.abs(b[i])), `[${i}] ${x} vs ${b[i]}`));
 };
 
-/** Runs g on an NCHW input given as a flat array; returns the logits / output. */
+/** The product's logits and softmax (the compiled predict graph on ONNX Runtime) for an NCHW input given as a flat array. */
+async function predictNCHW(g: Graph, flat: number[], shape: number[]): Promise<{ logits: Float32Array; probs: Float32Array }> {
+  const [, c, h, w] = shape;
+  const x = new Float32Array(flat.length);
+  for (let k = 0; k < c; k++) for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) x[(i * w + j) * c + k] = flat[(k * h + i) * w + j];
+  const r = await predictOrt(g, x, 1);
+  await releasePrograms(g);
+  return { logits: r.logits, probs: r.probs };
+}
+
+/** Runs g on an NCHW input given as a flat array on the tfjs reference; returns the logits / output. */
 function forwardNCHW(g: Graph, flat: number[], shape: number[]): { out: Float32Array; logits: Float32Array } {
   return tf.tidy(() => {
     const x = tf.transpose(tf.tensor4d(flat, shape as [number, number, number, number]), [0, 2, 3, 1]);
@@ -104,7 +116,9 @@ test('tiny PyTorch export: nodes, layouts, folded batch norm, flatten permutatio
     assert.equal(fc[(p * 16 + c) * 5 + o], Math.fround(ref.fc_weight[o * 192 + c * 12 + p]));
   }
   const { logits } = forwardNCHW(g, ref.input, ref.input_shape);
-  assert.ok(relErr(logits, ref.logits) < 1e-5, `logits rel err ${relErr(logits, ref.logits)}`);
+  assert.ok(relErr(logits, ref.logits) < 1e-5, `tfjs reference: logits rel err ${relErr(logits, ref.logits)}`);
+  const ours = await predictNCHW(g, ref.input, ref.input_shape);
+  assert.ok(relErr(ours.logits, ref.logits) < 1e-5, `ONNX Runtime: logits rel err ${relErr(ours.logits, ref.logits)}`);
   disposeGraph(g);
   assert.equal(tf.memory().numTensors, before);
 });
@@ -119,7 +133,9 @@ test('dynamic height/width: clear error, then works with an input size', async (
   assert.equal(last.op.kind, 'activation');
   assert.deepEqual(last.activation, { fn: 'softmax' });
   const { out } = forwardNCHW(g, ref.input, ref.input_shape);
-  assert.ok(relErr(out, ref.probs) < 1e-5);
+  assert.ok(relErr(out, ref.probs) < 1e-5, `tfjs reference: probs rel err ${relErr(out, ref.probs)}`);
+  const ours = await predictNCHW(g, ref.input, ref.input_shape);
+  assert.ok(relErr(ours.probs, ref.probs) < 1e-5, `ONNX Runtime: probs rel err ${relErr(ours.probs, ref.probs)}`);
   disposeGraph(g);
 });
 

@@ -49,7 +49,6 @@ export async function scoreImages(o: PoolOptions, job: EvaluateJob, images: stri
         distDir: o.distDir,
         backend: () => o.backend,
         log: (line) => o.log?.(line),
-        env: { ...process.env, FGCAM_WASM_THREADS: '1' },
         // An image of a big model with Score-CAM can take long; a crash still ends the request.
         timeoutMs: 24 * 3600_000,
       }),
