@@ -206,13 +206,3 @@ export async function explainOrt(
     stopped: info.stopped,
   };
 }
-
-/**
- * Every node's output for one input, keyed by node name, as the graph holds it inside
- * (NCHW for maps): for diagnosis only (finite.ts names the first non-finite layer).
- */
-export async function nodeOutputsOrt(g: Graph, x: Float32Array): Promise<Map<string, Float32Array>> {
-  const names = g.nodes.map((n) => n.name);
-  const r = await gradientsOrt(g, x, -1, [], false, names);
-  return new Map(names.map((n) => [n, r.taps.get(n)!.data]));
-}

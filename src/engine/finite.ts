@@ -2,7 +2,7 @@
 // class scores, and non-finite numbers (broken weights, Inf/NaN) anywhere from the forward
 // pass to the maps. A NaN map drawn as a heatmap is one flat colour that looks like an answer.
 import type { Graph, GraphNode } from './model/graph';
-import { nodeOutputsOrt } from './compute';
+import { gradientsOrt } from './compute';
 import type { LayerMap } from './types';
 
 /** Throws unless the model's output is one vector of class scores (shape [n] or [1, 1, n]). */
@@ -35,6 +35,16 @@ function nonFinite(g: Graph, what: string, at?: GraphNode): Error {
     ? ' The input itself is not finite (check the preprocessing: a zero --std?).'
     : ` The first layer whose output is not finite is '${at.name}' (${at.className}); the model's weights there (or before it) are broken.`;
   return new Error(`Model "${g.source}": ${what} contain NaN or infinite values.${where}`);
+}
+
+/**
+ * Every node's output for one input, keyed by node name, as the graph holds it inside (NCHW
+ * for maps: finiteness does not care): a gradient program without gradients, all nodes tapped.
+ */
+export async function nodeOutputsOrt(g: Graph, x: Float32Array): Promise<Map<string, Float32Array>> {
+  const names = g.nodes.map((n) => n.name);
+  const r = await gradientsOrt(g, x, -1, [], false, names);
+  return new Map(names.map((n) => [n, r.taps.get(n)!.data]));
 }
 
 /** Non-finite class scores, before the layer is found (locateNonFinite names it). */

@@ -1,12 +1,12 @@
 // Non-finite class scores on the product's path (ONNX Runtime): the error names the first layer
 // in model order whose output is not finite, found from one more run that returns every node's
-// output (finite.ts, compute.ts nodeOutputsOrt). hostile-explain.test.ts covers the CLI's message.
+// output (finite.ts nodeOutputsOrt). hostile-explain.test.ts covers the CLI's message.
 import { before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { randomInput, tinyVgg } from '../helpers/graphs';
 import { setup } from '../helpers/backend';
 import { explain } from '../../src/engine/explain';
-import { nodeOutputsOrt } from '../../src/engine/compute';
+import { nodeOutputsOrt } from '../../src/engine/finite';
 import { nodeByName, type Graph } from '../../src/engine/model/graph';
 
 before(setup);
