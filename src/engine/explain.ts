@@ -59,7 +59,7 @@ export function detectCamLayer(g: Graph): string {
 }
 
 /** Maps a user-facing layer name ("input" or a model layer name) to the graph node name. */
-function nodeName(g: Graph, layer: string): string {
+export function nodeName(g: Graph, layer: string): string {
   return layer === INPUT ? g.nodes[0].name : nodeByName(g, layer).name;
 }
 

@@ -1,7 +1,8 @@
 // Scores a folder's images for `fgcam evaluate`: on `jobs` engine workers (the extension's
-// worker and protocol, one EngineClient each, one wasm thread each: the workers are the
-// parallelism), or in this thread when jobs is 1 or no worker bundle sits next to the CLI.
+// worker and protocol, one EngineClient each, the cores shared out between them: the workers
+// are the parallelism), or in this thread when jobs is 1 or no worker bundle sits next to the CLI.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { BackendPreference } from '../../engine/backend';
 import { EngineClient } from '../engineClient';
@@ -42,6 +43,9 @@ export async function scoreImages(o: PoolOptions, job: EvaluateJob, images: stri
     }
     return undefined;
   }
+  // ONNX Runtime threads per worker (FGCAM_THREADS), unless the user chose: jobs workers each
+  // on all cores would fight over them.
+  const threads = process.env.FGCAM_THREADS ?? String(Math.max(1, Math.floor(os.cpus().length / o.jobs)));
   const clients = Array.from(
     { length: o.jobs },
     () =>
@@ -51,6 +55,7 @@ export async function scoreImages(o: PoolOptions, job: EvaluateJob, images: stri
         log: (line) => o.log?.(line),
         // An image of a big model with Score-CAM can take long; a crash still ends the request.
         timeoutMs: 24 * 3600_000,
+        env: { ...process.env, FGCAM_THREADS: threads },
       }),
   );
   let next = 0;

@@ -6,7 +6,7 @@
 import type { Graph } from '../model/graph';
 import { nodeByName } from '../model/graph';
 import { INPUT } from '../fgcam/walk';
-import { detectCamLayer, explain, lrpWalk } from '../explain';
+import { detectCamLayer, explain, lrpWalk, nodeName } from '../explain';
 import { predictOrt } from '../compute';
 import type { BaseMethod, LayerMap } from '../types';
 import { Curves, CurveOptions, deletionInsertion } from './curves';
@@ -52,25 +52,30 @@ export function uniform(seed: number, n: number): Float32Array {
  */
 export async function methodMaps(g: Graph, xData: Float32Array, methods: MethodSpec[], layers: string[], opts: MapsOptions = {}): Promise<MethodMaps> {
   const camLayer = opts.camLayer ? nodeByName(g, opts.camLayer).name : detectCamLayer(g);
-  const { probs } = await predictOrt(g, xData, 1);
-  const c = opts.classIndex ?? probs.indexOf(Math.max(...probs));
-  const userName = (l: string) => (l === INPUT ? g.nodes[0].name : nodeByName(g, l).name);
-  const wanted = new Set(layers.map(userName));
+  const wanted = new Set(layers.map((l) => nodeName(g, l)));
   // No CAM at the raw input: it has no channels of features.
-  const features = layers.filter((l) => userName(l) !== g.nodes[0].name);
+  const features = layers.filter((l) => nodeName(g, l) !== g.nodes[0].name);
+  type Explained = Extract<MethodSpec, { kind: 'fgcam' | 'cam' }>;
+  const explainFor = (m: Explained, classIndex: number | undefined) =>
+    m.kind === 'fgcam'
+      ? explain(g, xData, { base: m.base, denoise: m.denoise, classIndex, camLayer, scoreBatch: opts.scoreBatch, layers })
+      : explain(g, xData, { base: m.base, denoise: false, classIndex, camLayer, scoreBatch: opts.scoreBatch, walk: false, baseCamLayers: features });
+  // The class and the probabilities come from the first explanation's own forward; a
+  // separate prediction only when no method explains (LRP, random).
+  const first = methods.find((m): m is Explained => m.kind === 'fgcam' || m.kind === 'cam');
+  const firstEx = first ? await explainFor(first, opts.classIndex) : undefined;
+  const probs = firstEx?.probs ?? (await predictOrt(g, xData, 1)).probs;
+  const c = firstEx?.classIndex ?? opts.classIndex ?? probs.indexOf(Math.max(...probs));
   const maps: Record<string, Record<string, LayerMap>> = {};
   for (const m of methods) {
-    if (m.kind === 'fgcam') {
-      const ex = await explain(g, xData, { base: m.base, denoise: m.denoise, classIndex: c, camLayer, scoreBatch: opts.scoreBatch, layers });
-      maps[m.id] = ex.maps;
-    } else if (m.kind === 'lrp') {
+    if (m.kind === 'lrp') {
       maps[m.id] = await lrpWalk(g, xData, camLayer, c, wanted);
     } else if (m.kind === 'random') {
       const [h, w] = g.inputShape;
       maps[m.id] = layers.includes(INPUT) ? { [INPUT]: { layer: INPUT, height: h, width: w, raw: uniform(opts.seed ?? 1, h * w) } } : {};
     } else {
-      const ex = await explain(g, xData, { base: m.base, denoise: false, classIndex: c, camLayer, scoreBatch: opts.scoreBatch, walk: false, baseCamLayers: features });
-      maps[m.id] = ex.baseMaps;
+      const ex = m === first ? firstEx! : await explainFor(m, c);
+      maps[m.id] = m.kind === 'fgcam' ? ex.maps : ex.baseMaps;
     }
   }
   return { classIndex: c, probs: Float32Array.from(probs), camLayer, maps };
