@@ -21,13 +21,9 @@ exact wherever no rule denominator is zero).
 import os
 import sys
 
-try:
-    import torch
-except ImportError:  # pyenv's python3 may shadow the Debian python that has torch
-    if os.path.exists('/usr/bin/python3') and not os.environ.get('FGCAM_REEXEC'):
-        os.environ['FGCAM_REEXEC'] = '1'
-        os.execv('/usr/bin/python3', ['/usr/bin/python3'] + sys.argv)
-    raise
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+import debian_torch  # noqa: E402,F401  (re-runs the script under /usr/bin/python3 when torch is missing)
+import torch  # noqa: E402
 
 import argparse
 import json

@@ -19,13 +19,8 @@ Needs python3-torch; re-executes itself with /usr/bin/python3 if `python3` lacks
 import os
 import sys
 
-try:
-    import torch
-except ImportError:  # pyenv's python3 may shadow the Debian python that has torch
-    if os.path.exists('/usr/bin/python3') and not os.environ.get('FGCAM_REEXEC'):
-        os.environ['FGCAM_REEXEC'] = '1'
-        os.execv('/usr/bin/python3', ['/usr/bin/python3'] + sys.argv)
-    raise
+import debian_torch  # noqa: E402,F401  (re-runs the script under /usr/bin/python3 when torch is missing)
+import torch  # noqa: E402
 
 import copy
 import json
