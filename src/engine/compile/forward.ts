@@ -84,8 +84,14 @@ function betaStack(w: Float32Array, [o, i, kh, kw]: number[]): Float32Array {
   return out;
 }
 
-const signed = (d: Float32Array, sign: 'all' | 'pos' | 'neg'): Float32Array =>
-  sign === 'all' ? d : sign === 'pos' ? d.map((v) => (v > 0 ? v : 0)) : d.map((v) => (v < 0 ? v : 0));
+/** W, W⁺ or W⁻. A plain loop: TypedArray.map with a callback took 0.3 s for VGG16's kernels. */
+function signed(d: Float32Array, sign: 'all' | 'pos' | 'neg'): Float32Array {
+  if (sign === 'all') return d;
+  const out = new Float32Array(d.length);
+  if (sign === 'pos') for (let i = 0; i < d.length; i++) out[i] = d[i] > 0 ? d[i] : 0;
+  else for (let i = 0; i < d.length; i++) out[i] = d[i] < 0 ? d[i] : 0;
+  return out;
+}
 
 /**
  * W, W⁺ or W⁻ of a conv node as an OIHW constant, emitted once per graph. `adjoint`: the
