@@ -27,8 +27,6 @@ import torch  # noqa: E402
 
 import argparse
 import json
-import statistics
-import time
 
 import numpy as np
 import torch.nn as nn
@@ -38,9 +36,9 @@ from torchvision.models.mobilenetv2 import InvertedResidual
 from torchvision.models.resnet import Bottleneck
 from torchvision.ops.misc import Conv2dNormActivation
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
 import make_onnx_fixtures as fixtures  # noqa: E402
 import torch_arch_fgcam as fg  # noqa: E402
+from torch_fgcam_bench import log, timed  # noqa: E402  (this script's own folder)
 
 BIG = ['resnet50', 'densenet121', 'mobilenet_v2', 'inception_v3']
 
@@ -103,20 +101,6 @@ def zero_biases(model):
 
 
 # ---------------------------------------------------------------- run
-
-def log(*a):
-    print(*a, file=sys.stderr, flush=True)
-
-
-def timed(fn, runs):
-    fn()  # warm-up
-    ts = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1000)
-    return (statistics.median(ts) if ts else None), ts
-
 
 def run(name, args):
     model, x = seeded(name)

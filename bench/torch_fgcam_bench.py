@@ -62,7 +62,7 @@ def timed(fn, runs):
         t0 = time.perf_counter()
         fn()
         ts.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(ts), ts
+    return (statistics.median(ts) if ts else None), ts
 
 
 def export(model, out_dir):
