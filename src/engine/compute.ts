@@ -47,9 +47,14 @@ export async function classProbsOrt(
   return out;
 }
 
+/** An int64 [1] input: a class (-1: the arg-max) or an index. */
+function int64(v: number): Feed {
+  return { data: BigInt64Array.of(BigInt(v)), dims: [1] };
+}
+
 /** The graphs' `base` input: the index of a gradient-based base. */
 function baseFeed(base: GradientBase): Feed {
-  return { data: BigInt64Array.of(BigInt(GRADIENT_BASES.indexOf(base))), dims: [1] };
+  return int64(GRADIENT_BASES.indexOf(base));
 }
 
 /** Score-CAM: the class-c softmax of x masked by each of `chans` (channels of a, upsampled and min-max normalised in the graph). */
@@ -59,7 +64,7 @@ export async function scoreCamProbsOrt(g: Graph, x: Float32Array, a: LayerTensor
     x: { data: x, dims: [1, ...g.inputShape] },
     a: { data: a.data, dims: [1, ...a.shape] },
     chans: { data: BigInt64Array.from(chans, BigInt), dims: [chans.length] },
-    cls: { data: BigInt64Array.of(BigInt(c)), dims: [1] },
+    cls: int64(c),
   });
   return out.p.data;
 }
@@ -97,7 +102,7 @@ export async function gradientsOrt(
 ): Promise<GradientResult> {
   const key = `grad:${gradients}:${components !== undefined}:${layers.join('\u0000')}:${taps.join('\u0000')}`;
   const p = await cachedProgram(g, key, () => buildGradients(g, { layers, gradients, components: components !== undefined, taps }));
-  const feeds: Parameters<typeof p.run>[0] = { x: { data: x, dims: [1, ...g.inputShape] }, cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] } };
+  const feeds: Parameters<typeof p.run>[0] = { x: { data: x, dims: [1, ...g.inputShape] }, cls: int64(classIndex) };
   if (components && layers.length) feeds.base = baseFeed(components);
   const out = await p.run(feeds);
   const shapeOf = (i: number, kind: string) => out[`${kind}${i}`].dims.slice(1) as [number, number, number];
@@ -148,7 +153,7 @@ export async function walkOrt(
     info.taps.forEach((t, i) => (feeds[`tap${i}`] = have.get(t)!));
   } else {
     feeds.x = { data: x, dims: [1, ...g.inputShape] };
-    feeds.cls = { data: BigInt64Array.of(BigInt(start.classIndex)), dims: [1] };
+    feeds.cls = int64(start.classIndex);
   }
   const out = info.layers.length ? await p.run(feeds, info.layers.map((_, i) => `map${i}`)) : {};
   return { maps: mapsOf(info.layers, out, 'map'), stopped: info.stopped };
@@ -193,7 +198,7 @@ export async function explainOrt(
   const cam = nodeByName(g, req.camLayer).outputShape;
   const out = await p.run({
     x: { data: x, dims: [1, ...g.inputShape] },
-    cls: { data: BigInt64Array.of(BigInt(classIndex)), dims: [1] },
+    cls: int64(classIndex),
     base: baseFeed(req.base),
     r: { data: r?.data ?? new Float32Array(cam.reduce((a, d) => a * d, 1)), dims: [1, ...cam] },
     useR: { data: Uint8Array.of(r ? 1 : 0), dims: [1], type: 'bool' },

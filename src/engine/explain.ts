@@ -151,17 +151,18 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     const probs = softmax(logits);
     return { backend: runtimeLabel(), base: opts.base, denoise: opts.denoise, classIndex, camLayer, probs, top: topK(probs, 5, labels), maps, baseMaps, timings };
   };
-  const base = opts.base;
+  // The gradient-based base, or undefined for Score-CAM (its weights come from masked forwards).
+  const gradBase = isGradientBased(opts.base) ? opts.base : undefined;
   const names = baseLayers.map((l) => nodeName(g, l));
   if (walkOn) {
     // One compiled run: forward, gradient, components and walk. What JS must compute first
     // (Score-CAM's weights, denoising) comes from a gradient run and is walked by the same graph.
-    const req = { base: isGradientBased(base) ? base : 'gradcam', composite: FGCAM, camLayer, wanted, baseLayers: isGradientBased(base) ? names : [] } as const;
+    const req = { base: gradBase ?? 'gradcam', composite: FGCAM, camLayer, wanted, baseLayers: gradBase ? names : [] } as const;
     let r: LayerTensor | undefined;
     let fw: GradientResult | undefined;
-    if (!isGradientBased(base) || opts.denoise) {
-      fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, [camLayer, ...(isGradientBased(base) ? [] : names)], false, [], isGradientBased(base) ? base : undefined);
-      assertFiniteScores(g, fw.logits, xData);
+    if (!gradBase || opts.denoise) {
+      fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, [camLayer, ...(gradBase ? [] : names)], false, [], gradBase);
+      assertFiniteScores(g, fw.logits);
       timings.forward = performance.now() - t0;
       const t1 = performance.now();
       const a = fw.acts.get(camLayer)!;
@@ -172,21 +173,21 @@ async function explainCompiled(g: Graph, xData: Float32Array, opts: ExplainOptio
     }
     const t2 = performance.now();
     const res = await explainOrt(g, xData, fw?.classIndex ?? opts.classIndex ?? -1, req, r);
-    if (!fw) assertFiniteScores(g, res.logits, xData);
+    if (!fw) assertFiniteScores(g, res.logits);
     timings[fw ? 'walk' : 'run'] = performance.now() - t2;
     const maps = walked(g, camLayer, res);
     const t3 = performance.now();
     const baseMaps: Record<string, LayerMap> = {};
     for (let i = 0; i < baseLayers.length; i++) {
-      const m = isGradientBased(base) ? res.baseMaps[names[i]] : channelSumOf(names[i], await componentsAt(g, xData, fw!, names[i], opts), fw!.acts.get(names[i])!.shape);
+      const m = gradBase ? res.baseMaps[names[i]] : channelSumOf(names[i], await componentsAt(g, xData, fw!, names[i], opts), fw!.acts.get(names[i])!.shape);
       baseMaps[baseLayers[i]] = { ...m, layer: baseLayers[i] };
     }
     timings.baseCams = performance.now() - t3;
     return done(res.logits, res.classIndex, maps, baseMaps);
   }
   // Base CAMs alone.
-  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, names, false, [], isGradientBased(base) ? base : undefined);
-  assertFiniteScores(g, fw.logits, xData);
+  const fw = await gradientsOrt(g, xData, opts.classIndex ?? -1, names, false, [], gradBase);
+  assertFiniteScores(g, fw.logits);
   timings.forward = performance.now() - t0;
   const baseMaps: Record<string, LayerMap> = {};
   for (let i = 0; i < baseLayers.length; i++) {

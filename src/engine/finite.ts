@@ -52,10 +52,9 @@ class NonFiniteScores extends Error {}
 
 /**
  * Throws when the class scores (logits or probs) are not all finite. Synchronous, so compute
- * paths can call it where they have the scores; locateNonFinite then names the layer, from
- * the input (`_xData`, which callers pass along).
+ * paths can call it where they have the scores; locateNonFinite then names the layer.
  */
-export function assertFiniteScores(g: Graph, scores: ArrayLike<number>, _xData?: Float32Array): void {
+export function assertFiniteScores(g: Graph, scores: ArrayLike<number>): void {
   if (!finite(scores)) throw new NonFiniteScores(nonFinite(g, 'the class scores (logits)').message);
 }
 
